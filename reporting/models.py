@@ -1,0 +1,1 @@
+"""Yearly factsheets of results: filled by the factsheet issue."""
