@@ -88,6 +88,8 @@ MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 
 LOGIN_URL = "admin:login"
 
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
 # --- Celery -------------------------------------------------------------------------------
 # Without REDIS_URL the embedded default runs every task eagerly, in process.
 REDIS_URL = env("REDIS_URL", default="")
