@@ -295,7 +295,9 @@ class ResultType(CodedModel):
         verbose_name = _("result type")
         verbose_name_plural = _("result types")
         constraints = [
-            models.CheckConstraint(condition=~Q(parent=F("pk")), name="%(app_label)s_%(class)s_not_own_parent"),
+            models.CheckConstraint(
+                condition=~Q(parent=F("pk")), name="%(app_label)s_%(class)s_not_own_parent"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -327,7 +329,9 @@ class ResultEntry(models.Model):
     value = models.DecimalField(
         _("value"), max_digits=18, decimal_places=3, validators=[MinValueValidator(0)]
     )
-    status = models.CharField(_("status"), max_length=16, choices=EntryStatus.choices, default=EntryStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=16, choices=EntryStatus.choices, default=EntryStatus.DRAFT
+    )
     comment = models.TextField(_("comment"), blank=True)
     return_reason = models.TextField(_("reason for return"), blank=True)
     entered_by = models.ForeignKey(
@@ -356,9 +360,12 @@ class ResultEntry(models.Model):
         verbose_name = _("result entry")
         verbose_name_plural = _("result entries")
         constraints = [
-            models.CheckConstraint(condition=Q(value__gte=0), name="%(app_label)s_%(class)s_value_non_negative"),
             models.CheckConstraint(
-                condition=Q(year__gte=MIN_YEAR) & Q(year__lte=MAX_YEAR), name="%(app_label)s_%(class)s_year_range"
+                condition=Q(value__gte=0), name="%(app_label)s_%(class)s_value_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=MIN_YEAR) & Q(year__lte=MAX_YEAR),
+                name="%(app_label)s_%(class)s_year_range",
             ),
             models.CheckConstraint(
                 condition=Q(half_year__isnull=True) | Q(half_year__in=HalfYear.values),
@@ -387,7 +394,9 @@ class ResultEntry(models.Model):
 
     def __str__(self) -> str:
         period = f"{self.year} H{self.half_year}" if self.half_year else str(self.year)
-        return f"{self.action.code} · {self.organisation.code} · {self.result_type.code} {period}: {self.value}"
+        return (
+            f"{self.action.code} · {self.organisation.code} · {self.result_type.code} {period}: {self.value}"
+        )
 
 
 class User(AbstractUser):
@@ -407,7 +416,9 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         constraints = [
-            models.CheckConstraint(condition=Q(role__in=UserRole.values), name="%(app_label)s_%(class)s_role_valid"),
+            models.CheckConstraint(
+                condition=Q(role__in=UserRole.values), name="%(app_label)s_%(class)s_role_valid"
+            ),
         ]
 
     def __str__(self) -> str:
