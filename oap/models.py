@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, _user_has_perm
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .choices import (
     ActionStatus,
@@ -21,6 +22,9 @@ from .choices import (
 )
 
 MIN_YEAR, MAX_YEAR = 2010, 2100
+DUPLICATE_ENTRY = _(
+    "This organisation already reported this counter for this action and period; change that entry instead."
+)
 
 
 class CodeQuerySet(models.QuerySet):
@@ -28,6 +32,34 @@ class CodeQuerySet(models.QuerySet):
 
     def get_by_natural_key(self, code):
         return self.get(code=code)
+
+
+class RestrictedQuerySet(models.QuerySet):
+    """Rows scoped by the access rule in `oap.access` (the only place that decides)."""
+
+    def visible_to(self, user):
+        from . import access
+
+        return access.restrict(self, user, "view")
+
+    def editable_by(self, user):
+        from . import access
+
+        return access.restrict(self, user, "change")
+
+    def deletable_by(self, user):
+        from . import access
+
+        return access.restrict(self, user, "delete")
+
+    def restrict(self, user, action: str = "view"):
+        from . import access
+
+        return access.restrict(self, user, action)
+
+
+class RestrictedCodeQuerySet(RestrictedQuerySet, CodeQuerySet):
+    pass
 
 
 class CodedModel(models.Model):
@@ -57,6 +89,8 @@ class Organisation(CodedModel):
         help_text=_("The hub (Europol) sees every action and validates results."),
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("organisation")
@@ -81,6 +115,8 @@ class Cycle(CodedModel):
     name = models.CharField(_("name"), max_length=100)
     start_year = models.PositiveSmallIntegerField(_("start year"))
     end_year = models.PositiveSmallIntegerField(_("end year"))
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["start_year"]
@@ -114,6 +150,8 @@ class PriorityCrimeArea(models.Model):
 
     objects = PriorityCrimeAreaQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["cycle__start_year", "number"]
         verbose_name = _("priority crime area")
@@ -139,6 +177,8 @@ class CommonHorizontalStrategicGoal(CodedModel):
     number = models.PositiveSmallIntegerField(_("number"), unique=True)
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["number"]
@@ -169,6 +209,9 @@ class OperationalActionPlan(CodedModel):
     co_drivers = models.ManyToManyField(
         Organisation, related_name="co_driven_plans", blank=True, verbose_name=_("co-drivers")
     )
+
+    objects = RestrictedCodeQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[co_drivers])
 
     class Meta:
         ordering = ["code"]
@@ -214,6 +257,9 @@ class OperationalAction(CodedModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
+    objects = RestrictedCodeQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[chsgs])
+
     class Meta:
         ordering = ["code"]
         verbose_name = _("operational action")
@@ -248,18 +294,24 @@ class Participation(models.Model):
         _("role"), max_length=16, choices=ParticipationRole.choices, default=ParticipationRole.PARTICIPANT
     )
 
+    objects = RestrictedQuerySet.as_manager()
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["action", "role", "organisation__name"]
         verbose_name = _("participation")
         verbose_name_plural = _("participations")
         constraints = [
             models.UniqueConstraint(
-                fields=["action", "organisation"], name="%(app_label)s_%(class)s_unique_organisation"
+                fields=["action", "organisation"],
+                name="%(app_label)s_%(class)s_unique_organisation",
+                violation_error_message=_("This organisation already takes part in the action."),
             ),
             models.UniqueConstraint(
                 fields=["action"],
                 condition=Q(role=ParticipationRole.LEADER),
                 name="%(app_label)s_%(class)s_one_leader",
+                violation_error_message=_("An operational action has exactly one leader."),
             ),
             models.CheckConstraint(
                 condition=Q(role__in=ParticipationRole.values), name="%(app_label)s_%(class)s_role_valid"
@@ -289,6 +341,8 @@ class ResultType(CodedModel):
     )
     description = models.TextField(_("description"), blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "code"]
@@ -355,6 +409,9 @@ class ResultEntry(models.Model):
     validated_at = models.DateTimeField(_("validated"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
+    objects = RestrictedQuerySet.as_manager()
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-year", "action__code", "organisation__code", "result_type__order", "pk"]
         verbose_name = _("result entry")
@@ -380,12 +437,18 @@ class ResultEntry(models.Model):
                 fields=["action", "organisation", "result_type", "year", "half_year"],
                 condition=Q(half_year__isnull=False),
                 name="%(app_label)s_%(class)s_unique_half_year",
+                violation_error_message=DUPLICATE_ENTRY,
             ),
             models.UniqueConstraint(
                 fields=["action", "organisation", "result_type", "year"],
                 condition=Q(half_year__isnull=True),
                 name="%(app_label)s_%(class)s_unique_year",
+                violation_error_message=DUPLICATE_ENTRY,
             ),
+        ]
+        permissions = [
+            ("submit_resultentry", _("Can submit result entries for validation")),
+            ("validate_resultentry", _("Can validate or return result entries")),
         ]
         indexes = [
             models.Index(fields=["year", "status", "result_type"], name="oap_result_year_status_idx"),
@@ -397,6 +460,34 @@ class ResultEntry(models.Model):
         return (
             f"{self.action.code} · {self.organisation.code} · {self.result_type.code} {period}: {self.value}"
         )
+
+
+class YearLock(models.Model):
+    """A reporting year closed for changes: its entries are frozen until the hub unlocks it."""
+
+    year = models.PositiveSmallIntegerField(
+        _("year"), unique=True, validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    locked_by = models.ForeignKey(
+        "User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("locked by"),
+    )
+    locked_at = models.DateTimeField(_("locked"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("locked year")
+        verbose_name_plural = _("locked years")
+
+    def __str__(self) -> str:
+        return f"{self.year} (locked)"
 
 
 class User(AbstractUser):
@@ -420,6 +511,16 @@ class User(AbstractUser):
                 condition=Q(role__in=UserRole.values), name="%(app_label)s_%(class)s_role_valid"
             ),
         ]
+
+    def has_perm(self, perm, obj=None):
+        """Object checks always ask the access rule, even for superusers.
+
+        Django lets an active superuser do anything; for a given object the rule in
+        `oap.access` (validated entries and locked years are frozen for everybody) decides.
+        """
+        if obj is not None and self.is_active:
+            return _user_has_perm(self, perm, obj)
+        return super().has_perm(perm, obj)
 
     def __str__(self) -> str:
         org = f" ({self.organisation.code})" if self.organisation_id else ""

@@ -1,21 +1,60 @@
-"""Every write with a business rule goes through a service here (keyword-only, atomic)."""
+"""Every write with a business rule goes through a service here (keyword-only, atomic).
+
+Who may do each thing is decided by `oap.access`; the services ask it and refuse with:
+- `Hidden` (a `ObjectDoesNotExist`) when the user may not even see the object — a 404;
+- `PermissionDenied` when they see it but may not do this — a 403;
+- `ValidationError` naming the field and the rule when the data breaks a rule — a 400.
+Every save records the acting user in the audit trail (django-simple-history).
+"""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from decimal import Decimal
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from .choices import ActionStatus, HandlingLevel, ParticipationRole
+from . import access
+from .choices import ActionStatus, EntryStatus, HandlingLevel, ParticipationRole
 from .models import (
     CommonHorizontalStrategicGoal,
     OperationalAction,
     OperationalActionPlan,
     Organisation,
     Participation,
+    ResultEntry,
+    ResultType,
+    User,
+    YearLock,
 )
+
+LEADER_REQUIRED = "An operational action needs exactly one leader."
+
+
+class Hidden(ObjectDoesNotExist):
+    """The object is not visible to the user: answer as if it did not exist."""
+
+
+def _save(instance, by: User | None, **kwargs) -> None:
+    """Save and name the acting user in the history record."""
+    if by is not None and by.is_authenticated:
+        instance._history_user = by
+    instance.save(**kwargs)
+
+
+def _require(user: User | None, action: str, obj, message: str) -> None:
+    if user is None:  # system writes (management commands loading reference data)
+        return
+    if not access.can(user, "view", obj):
+        raise Hidden(f"{obj._meta.verbose_name.capitalize()} not found.")
+    if not access.can(user, action, obj):
+        raise PermissionDenied(message)
+
+
+# --- operational actions -------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -33,14 +72,19 @@ def action_create(
     start: datetime.date | None = None,
     end: datetime.date | None = None,
     chsgs: Iterable[CommonHorizontalStrategicGoal] = (),
+    by: User | None = None,
 ) -> OperationalAction:
     """Create an operational action together with its leader and other participants.
 
     The database allows at most one leader per action; this service guarantees at least one,
     so an action is never created without somebody answerable for it.
     """
+    if by is not None and not access.plans_open_for_actions(by).filter(pk=plan.pk).exists():
+        raise PermissionDenied(
+            f"Only the drivers and co-drivers of {plan.code} and the EMPACT support hub add actions to it."
+        )
     if leader is None:
-        raise ValidationError({"leader": "An operational action needs exactly one leader."})
+        raise ValidationError({"leader": LEADER_REQUIRED})
     roles: dict[int, tuple[Organisation, str]] = {leader.pk: (leader, ParticipationRole.LEADER)}
     for role, organisations in (
         (ParticipationRole.CO_LEADER, co_leaders),
@@ -63,11 +107,236 @@ def action_create(
         end=end,
     )
     action.full_clean()
-    action.save()
-    Participation.objects.bulk_create(
-        Participation(action=action, organisation=organisation, role=role)
-        for organisation, role in roles.values()
-    )
+    _save(action, by)
+    for organisation, role in roles.values():
+        _save(Participation(action=action, organisation=organisation, role=role), by)
     if chsgs:
         action.chsgs.set(chsgs)
     return action
+
+
+@transaction.atomic
+def action_update(*, action: OperationalAction, by: User | None, **fields) -> OperationalAction:
+    """Change an action's own fields (not its code's plan): its leader, drivers or the hub."""
+    _require(by, "change", action, "Only the action's leader, the plan's drivers and the hub change it.")
+    chsgs = fields.pop("chsgs", None)
+    for name, value in fields.items():
+        setattr(action, name, value)
+    action.full_clean()
+    _save(action, by)
+    if chsgs is not None:
+        action.chsgs.set(chsgs)
+    return action
+
+
+def check_one_leader(roles: Iterable[str]) -> None:
+    """Raise unless exactly one of `roles` is the leader's (for forms editing all participants)."""
+    if sum(1 for role in roles if role == ParticipationRole.LEADER) != 1:
+        raise ValidationError(LEADER_REQUIRED)
+
+
+# --- result entries ------------------------------------------------------------------------
+
+
+def year_is_locked(year: int) -> bool:
+    return YearLock.objects.filter(year=year).exists()
+
+
+def _locked_message(year: int) -> str:
+    return (
+        f"Year {year} is locked: its results are frozen (a factsheet was published). "
+        "The EMPACT support team (hub) must unlock the year before anything changes."
+    )
+
+
+def entry_frozen_reason(entry: ResultEntry) -> str | None:
+    """Why an entry cannot change any more, in words for people; None when it still can."""
+    if year_is_locked(entry.year):
+        return _locked_message(entry.year)
+    if entry.status == EntryStatus.VALIDATED:
+        return (
+            "This entry is validated and can no longer change. Ask the action leader, a plan driver "
+            "or the hub to return it if it needs a correction."
+        )
+    if entry.status == EntryStatus.SUBMITTED:
+        return "This entry is submitted and waits for validation; it can change once it is returned."
+    return None
+
+
+def _require_entry_open(entry: ResultEntry, by: User | None, action: str = "change") -> None:
+    if by is not None and not access.can(by, "view", entry):
+        raise Hidden("Result entry not found.")
+    reason = entry_frozen_reason(entry)
+    if reason:
+        raise ValidationError({"status": reason})
+    if by is not None and not access.can(by, action, entry):
+        raise PermissionDenied("Only the organisation that reported this entry may change or submit it.")
+
+
+@transaction.atomic
+def result_record(
+    *,
+    by: User | None,
+    action: OperationalAction,
+    organisation: Organisation,
+    result_type: ResultType,
+    year: int,
+    value: Decimal | int | str,
+    half_year: int | None = None,
+    comment: str = "",
+) -> ResultEntry:
+    """Record a draft figure for one organisation, counter and period of an action."""
+    if by is not None:
+        if not access.can(by, "view", action):
+            raise Hidden("Operational action not found.")
+        if not access.can_record_result(by, action=action, organisation=organisation):
+            if not Participation.objects.filter(action=action, organisation=organisation).exists():
+                raise ValidationError(
+                    {"organisation": f"{organisation.code} does not take part in {action.code}."}
+                )
+            raise PermissionDenied(
+                "Coordinators record results for their own organisation, in actions it takes part in."
+            )
+    elif not Participation.objects.filter(action=action, organisation=organisation).exists():
+        raise ValidationError({"organisation": f"{organisation.code} does not take part in {action.code}."})
+    if year_is_locked(year):
+        raise ValidationError({"year": _locked_message(year)})
+    entry = ResultEntry(
+        action=action,
+        organisation=organisation,
+        result_type=result_type,
+        year=year,
+        half_year=half_year,
+        value=value,
+        comment=comment,
+        status=EntryStatus.DRAFT,
+        entered_by=by if by is not None and by.is_authenticated else None,
+    )
+    entry.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            _save(entry, by)
+    except IntegrityError as error:
+        raise ValidationError(
+            {
+                "result_type": f"{organisation.code} already reported {result_type.code} in {action.code} "
+                "for this period; change that entry instead."
+            }
+        ) from error
+    return entry
+
+
+@transaction.atomic
+def result_update(
+    *, entry: ResultEntry, by: User | None, value=None, comment: str | None = None
+) -> ResultEntry:
+    """Change the figure of an open (draft or returned) entry."""
+    entry = ResultEntry.objects.select_for_update().get(pk=entry.pk)
+    _require_entry_open(entry, by)
+    if value is not None:
+        entry.value = value
+    if comment is not None:
+        entry.comment = comment
+    entry.full_clean()
+    _save(entry, by)
+    return entry
+
+
+@transaction.atomic
+def result_delete(*, entry: ResultEntry, by: User | None) -> None:
+    entry = ResultEntry.objects.select_for_update().get(pk=entry.pk)
+    _require_entry_open(entry, by, "delete")
+    if by is not None:
+        entry._history_user = by
+    entry.delete()
+
+
+@transaction.atomic
+def result_submit(*, entry: ResultEntry, by: User | None) -> ResultEntry:
+    """Send a draft or returned entry for validation."""
+    entry = ResultEntry.objects.select_for_update().get(pk=entry.pk)
+    _require_entry_open(entry, by, "submit")
+    entry.status = EntryStatus.SUBMITTED
+    entry.submitted_at = timezone.now()
+    entry.return_reason = ""
+    _save(entry, by)
+    return entry
+
+
+def _require_reviewer(entry: ResultEntry, by: User | None, verb: str) -> None:
+    if by is not None and not access.can(by, "view", entry):
+        raise Hidden("Result entry not found.")
+    if year_is_locked(entry.year):
+        raise ValidationError({"year": _locked_message(entry.year)})
+    if by is not None and not access.can(by, "validate", entry):
+        if access.role_allows(by, "validate", ResultEntry) and access.can(by, "view", entry):
+            raise PermissionDenied(
+                f"Only the action leader, the plan's drivers and the hub {verb} results of {entry.action.code}."
+            )
+        raise PermissionDenied(f"Your role does not allow you to {verb} results.")
+
+
+@transaction.atomic
+def result_validate(*, entry: ResultEntry, by: User | None) -> ResultEntry:
+    """Accept a submitted entry: it then counts in the factsheets and can no longer change."""
+    entry = ResultEntry.objects.select_for_update().get(pk=entry.pk)
+    _require_reviewer(entry, by, "validate")
+    if entry.status != EntryStatus.SUBMITTED:
+        raise ValidationError(
+            {"status": f"Only submitted entries can be validated; this one is {entry.status}."}
+        )
+    entry.status = EntryStatus.VALIDATED
+    entry.validated_by = by if by is not None and by.is_authenticated else None
+    entry.validated_at = timezone.now()
+    _save(entry, by)
+    return entry
+
+
+@transaction.atomic
+def result_return(*, entry: ResultEntry, by: User | None, reason: str) -> ResultEntry:
+    """Send a submitted (or validated) entry back to its organisation, saying why."""
+    entry = ResultEntry.objects.select_for_update().get(pk=entry.pk)
+    _require_reviewer(entry, by, "return")
+    if not (reason or "").strip():
+        raise ValidationError(
+            {"reason": "Say why the entry is returned, so its organisation can correct it."}
+        )
+    if entry.status not in (EntryStatus.SUBMITTED, EntryStatus.VALIDATED):
+        raise ValidationError(
+            {"status": f"Only submitted or validated entries can be returned; this one is {entry.status}."}
+        )
+    entry.status = EntryStatus.RETURNED
+    entry.return_reason = reason.strip()
+    entry.validated_by = None
+    entry.validated_at = None
+    _save(entry, by)
+    return entry
+
+
+# --- reporting years ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def year_lock(*, year: int, by: User | None, reason: str = "") -> YearLock:
+    """Freeze a reporting year: no entry of it may change until the hub unlocks it."""
+    if by is not None and not access.can_manage_years(by):
+        raise PermissionDenied("Only the EMPACT support team (hub) locks reporting years.")
+    lock = YearLock.objects.filter(year=year).first()
+    if lock is not None:
+        return lock
+    lock = YearLock(
+        year=year, reason=reason, locked_by=by if by is not None and by.is_authenticated else None
+    )
+    lock.full_clean()
+    _save(lock, by)
+    return lock
+
+
+@transaction.atomic
+def year_unlock(*, year: int, by: User | None) -> None:
+    if by is not None and not (access.can_manage_years(by) and access.role_allows(by, "delete", YearLock)):
+        raise PermissionDenied("Only the EMPACT support team (hub) unlocks reporting years.")
+    for lock in YearLock.objects.filter(year=year):
+        if by is not None:
+            lock._history_user = by
+        lock.delete()

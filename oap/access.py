@@ -1,0 +1,321 @@
+"""THE access rule: who may see and change what. Nothing else decides visibility.
+
+Every entry point — admin, API, exports, report totals, services — starts from here:
+`Model.objects.visible_to(user)` / `editable_by(user)` / `deletable_by(user)` (querysets), the
+object checks `can(user, action, obj)` built from the same `Q` objects, and the authentication
+backend `AccessBackend`, so that `user.has_perm(perm, obj)` agrees with the querysets.
+
+A user may do an action on an object when BOTH hold:
+1. their role allows it on the model (Django model permissions of the role's group, created by a
+   data migration; superusers have them all), and
+2. the object lies in their organisation's scope (the `Q` objects below).
+
+Visibility of an operational action, by its handling level:
+- ``participants``: the organisations taking part, the plan's driver and co-drivers, the hub;
+- ``eu``: also every Member State, EU agency and EU institution;
+- ``partners``: also every third country and international organisation.
+Superusers and the hub see everything; a participant always sees its own actions. Result entries
+follow their action, and drafts are seen only by their own organisation and the hub.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
+from django.db.models import Model, Q, QuerySet
+
+from .choices import EU_SIDE_KINDS, EntryStatus, HandlingLevel, ParticipationRole
+
+NOTHING = Q(pk__in=[])
+EVERYTHING = Q()
+
+#: the ResultEntry statuses its own organisation may still change
+ENTRY_OPEN_STATUSES = (EntryStatus.DRAFT, EntryStatus.RETURNED)
+
+ACTIONS = ("view", "add", "change", "delete", "submit", "validate")
+
+
+# --- who is asking --------------------------------------------------------------------------
+
+
+def organisation_of(user):
+    """The user's organisation, or None for anonymous users and users without one."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    return user.organisation
+
+
+def sees_everything(user) -> bool:
+    """Superusers and members of the hub (Europol's EMPACT support) see every row."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    organisation = user.organisation
+    return bool(organisation and organisation.is_hub)
+
+
+def is_hub_member(user) -> bool:
+    organisation = organisation_of(user)
+    return bool(organisation and organisation.is_hub)
+
+
+def role_allows(user, action: str, model: type[Model]) -> bool:
+    """Whether the user's role (model permissions) allows `action` on `model` at all."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    opts = model._meta
+    return user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
+
+
+# --- scopes: the Q objects ------------------------------------------------------------------
+
+
+def _plans_driven_by(organisation):
+    from .models import OperationalActionPlan
+
+    return OperationalActionPlan.objects.filter(Q(driver=organisation) | Q(co_drivers=organisation)).values(
+        "pk"
+    )
+
+
+def _actions_joined_by(organisation, roles=None):
+    from .models import Participation
+
+    participations = Participation.objects.filter(organisation=organisation)
+    if roles is not None:
+        participations = participations.filter(role__in=roles)
+    return participations.values("action_id")
+
+
+def _locked_years():
+    from .models import YearLock
+
+    return YearLock.objects.values("year")
+
+
+def action_visible_q(user, prefix: str = "") -> Q:
+    """Operational actions the user may see; `prefix` reaches them from a related model."""
+    if sees_everything(user):
+        return EVERYTHING
+    organisation = organisation_of(user)
+    if organisation is None:
+        return NOTHING
+    levels = [HandlingLevel.PARTNERS]
+    if organisation.kind in EU_SIDE_KINDS:
+        levels.append(HandlingLevel.EU)
+    return (
+        Q(**{f"{prefix}handling__in": levels})
+        | Q(**{f"{prefix}pk__in": _actions_joined_by(organisation)})
+        | Q(**{f"{prefix}plan_id__in": _plans_driven_by(organisation)})
+    )
+
+
+def action_managed_q(user, prefix: str = "") -> Q:
+    """Actions the user's organisation manages: the plan's drivers and co-drivers, the action's leader."""
+    if sees_everything(user):
+        return EVERYTHING
+    organisation = organisation_of(user)
+    if organisation is None:
+        return NOTHING
+    return Q(**{f"{prefix}plan_id__in": _plans_driven_by(organisation)}) | Q(
+        **{f"{prefix}pk__in": _actions_joined_by(organisation, roles=[ParticipationRole.LEADER])}
+    )
+
+
+def plan_visible_q(user) -> Q:
+    """Plans: the EU side sees them all; partners see plans holding an action visible to them."""
+    from .models import OperationalAction
+
+    if sees_everything(user):
+        return EVERYTHING
+    organisation = organisation_of(user)
+    if organisation is None:
+        return NOTHING
+    if organisation.kind in EU_SIDE_KINDS:
+        return EVERYTHING
+    visible_actions = OperationalAction.objects.filter(action_visible_q(user)).values("plan_id")
+    return Q(pk__in=visible_actions) | Q(pk__in=_plans_driven_by(organisation))
+
+
+def plan_managed_q(user) -> Q:
+    """Plans themselves are maintained by the hub (and superusers)."""
+    return EVERYTHING if sees_everything(user) else NOTHING
+
+
+def entry_visible_q(user) -> Q:
+    """Result entries follow their action; drafts stay with their own organisation and the hub."""
+    if sees_everything(user):
+        return EVERYTHING
+    organisation = organisation_of(user)
+    if organisation is None:
+        return NOTHING
+    return action_visible_q(user, "action__") & (~Q(status=EntryStatus.DRAFT) | Q(organisation=organisation))
+
+
+def entry_changeable_q(user) -> Q:
+    """Entries the user may change or delete: their own organisation's, still open, in an open year.
+
+    Superusers and the hub may correct any open entry; nobody changes a validated entry or an
+    entry of a locked year.
+    """
+    open_entries = Q(status__in=ENTRY_OPEN_STATUSES) & ~Q(year__in=_locked_years())
+    if sees_everything(user):
+        return open_entries
+    organisation = organisation_of(user)
+    if organisation is None:
+        return NOTHING
+    return open_entries & Q(organisation=organisation) & Q(action_id__in=_actions_joined_by(organisation))
+
+
+def entry_submittable_q(user) -> Q:
+    return entry_changeable_q(user)
+
+
+def entry_validatable_q(user) -> Q:
+    """Submitted (or, to reopen, validated) entries of an open year, for the leader, drivers and hub."""
+    reviewable = Q(status__in=(EntryStatus.SUBMITTED, EntryStatus.VALIDATED)) & ~Q(year__in=_locked_years())
+    return reviewable & action_managed_q(user, "action__")
+
+
+def _model_scope(model: type[Model], user, action: str) -> Q:
+    from . import models as m
+
+    if model is m.OperationalAction:
+        return action_visible_q(user) if action == "view" else action_managed_q(user)
+    if model is m.Participation:
+        if action == "view":
+            return action_visible_q(user, "action__")
+        return action_managed_q(user, "action__")
+    if model is m.OperationalActionPlan:
+        return plan_visible_q(user) if action == "view" else plan_managed_q(user)
+    if model is m.ResultEntry:
+        return {
+            "view": entry_visible_q,
+            "change": entry_changeable_q,
+            "delete": entry_changeable_q,
+            "submit": entry_submittable_q,
+            "validate": entry_validatable_q,
+        }[action](user)
+    # Reference data (organisations, cycles, priorities, CHSGs, result types, locked years):
+    # readable by every signed-in user with the view permission, written by those whose role
+    # allows it (superusers, through the admin).
+    if organisation_of(user) is None and not sees_everything(user):
+        return NOTHING
+    return EVERYTHING
+
+
+def scope_q(model: type[Model], user, action: str = "view") -> Q:
+    """The whole rule for one model and action, as a Q: role permission and organisation scope."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; expected one of {ACTIONS}")
+    if not role_allows(user, action, model):
+        return NOTHING
+    return _model_scope(model, user, action)
+
+
+def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
+    """`queryset` narrowed to the rows `user` may `action`."""
+    q = scope_q(queryset.model, user, action)
+    if q is NOTHING:
+        return queryset.none()
+    return queryset.filter(q)
+
+
+def can(user, action: str, obj: Model) -> bool:
+    """Object check built from the same Q as the querysets."""
+    if obj is None or obj.pk is None:
+        return False
+    return restrict(type(obj)._default_manager.filter(pk=obj.pk), user, action).exists()
+
+
+# --- write checks that are not about an existing row ---------------------------------------
+
+
+def can_record_result(user, *, action, organisation) -> bool:
+    """A coordinator records results for their own organisation in actions it takes part in."""
+    from .models import Participation, ResultEntry
+
+    if not role_allows(user, "add", ResultEntry):
+        return False
+    if not Participation.objects.filter(action=action, organisation=organisation).exists():
+        return False
+    if user.is_superuser:
+        return True
+    own = organisation_of(user)
+    return own is not None and own.pk == organisation.pk and can(user, "view", action)
+
+
+def actions_open_for_results(user) -> QuerySet:
+    """Actions in which the user may record results for their organisation (for choosers)."""
+    from .models import OperationalAction, ResultEntry
+
+    actions = OperationalAction.objects.all()
+    if not role_allows(user, "add", ResultEntry):
+        return actions.none()
+    if user.is_superuser:
+        return actions
+    organisation = organisation_of(user)
+    if organisation is None:
+        return actions.none()
+    return actions.filter(pk__in=_actions_joined_by(organisation))
+
+
+def organisations_reporting_for(user) -> QuerySet:
+    """Organisations the user may record results for: their own (superusers: any)."""
+    from .models import Organisation
+
+    if user.is_superuser:
+        return Organisation.objects.all()
+    organisation = organisation_of(user)
+    if organisation is None:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(pk=organisation.pk)
+
+
+def plans_open_for_actions(user) -> QuerySet:
+    """Plans in which the user may create actions: drivers, co-drivers, the hub."""
+    from .models import OperationalAction, OperationalActionPlan
+
+    plans = OperationalActionPlan.objects.all()
+    if not role_allows(user, "add", OperationalAction):
+        return plans.none()
+    if sees_everything(user):
+        return plans
+    organisation = organisation_of(user)
+    if organisation is None:
+        return plans.none()
+    return plans.filter(pk__in=_plans_driven_by(organisation))
+
+
+def can_manage_years(user) -> bool:
+    """Locking and unlocking a reporting year is for the hub (and superusers)."""
+    from .models import YearLock
+
+    return sees_everything(user) and role_allows(user, "add", YearLock)
+
+
+# --- the authentication backend -------------------------------------------------------------
+
+
+class AccessBackend(ModelBackend):
+    """Model permissions from the user's groups and role group; object permissions from the rule.
+
+    `user.has_perm("oap.change_resultentry", entry)` asks `can(user, "change", entry)`, so the
+    admin's object checks and the querysets can never disagree.
+    """
+
+    def _get_group_permissions(self, user_obj):
+        return Permission.objects.filter(Q(group__user=user_obj) | Q(group__name=user_obj.role)).distinct()
+
+    def has_perm(self, user_obj, perm, obj=None):
+        if obj is None:
+            return super().has_perm(user_obj, perm)
+        if not user_obj.is_active:
+            return False
+        app_label, _, codename = perm.partition(".")
+        action, _, model_name = codename.partition("_")
+        opts = obj._meta
+        if app_label != opts.app_label or model_name != opts.model_name or action not in ACTIONS:
+            return False
+        return can(user_obj, action, obj)
