@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from oap import access
-from oap.choices import EntryStatus, HandlingLevel, OrganisationKind, ParticipationRole, UserRole
+from oap.choices import EntryStatus, OrganisationKind, ParticipationRole, UserRole
 from oap.models import OperationalAction, OperationalActionPlan, Participation, ResultEntry
 from tests import factories as f
 
@@ -240,7 +240,7 @@ def test_access_matrix(world):
 def test_inactive_and_anonymous_users_see_nothing(world):
     from django.contrib.auth.models import AnonymousUser
 
-    rows, users = world
+    _rows, users = world
     inactive = users["driver_ms"]
     inactive.is_active = False
     inactive.save()
@@ -256,7 +256,7 @@ def test_a_user_without_organisation_sees_nothing(world):
 
 
 def test_viewer_role_sees_but_changes_nothing(world):
-    rows, users = world
+    _rows, users = world
     viewer = f.UserFactory(
         username="viewer", organisation=users["driver_ms"].organisation, role=UserRole.VIEWER
     )
@@ -267,7 +267,7 @@ def test_viewer_role_sees_but_changes_nothing(world):
 
 
 def test_leader_manages_its_action_and_validates(world):
-    rows, users = world
+    rows, _users = world
     leader = f.UserFactory(
         username="leader",
         organisation=rows["eu"][("action", "action")].participations.get(role="leader").organisation,
