@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "simple_history",
+    "axes",
     "oap",
     "reporting",
 ]
@@ -42,6 +43,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # last, as django-axes asks: it turns a locked-out login into a clear refusal
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "empact_tracker.urls"
@@ -71,7 +74,18 @@ DATABASES["default"].setdefault("TEST", {})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "oap.User"
-AUTHENTICATION_BACKENDS = ["oap.access.AccessBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses logins while a lockout lasts
+    "oap.access.AccessBackend",  # the access rule: role permissions and organisation scope
+]
+
+# Login brute-force protection (django-axes): lock a username from one address after repeated
+# failures, for a cool-off period; the hub or a superuser can lift it in the admin.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
