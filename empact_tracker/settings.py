@@ -121,3 +121,7 @@ CELERY_TIMEZONE = TIME_ZONE
 
 # --- Demo ---------------------------------------------------------------------------------
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="empact-demo")
+
+# --- Audit trail --------------------------------------------------------------------------
+# History is read in the admin; reverting from there would bypass the services' rules.
+SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -111,6 +111,19 @@ def action_visible_q(user, prefix: str = "") -> Q:
     )
 
 
+def visible_actions_q(user, prefix: str) -> Q:
+    """Filter for counting actions reached through `prefix` (e.g. ``"actions__"``): visible ones only.
+
+    Totals shown anywhere are computed from rows the user may see: a count never leaks what a
+    list would hide.
+    """
+    from .models import OperationalAction
+
+    if not role_allows(user, "view", OperationalAction):
+        return NOTHING
+    return action_visible_q(user, prefix)
+
+
 def action_managed_q(user, prefix: str = "") -> Q:
     """Actions the user's organisation manages: the plan's drivers and co-drivers, the action's leader."""
     if sees_everything(user):

@@ -173,6 +173,29 @@ def _require_entry_open(entry: ResultEntry, by: User | None, action: str = "chan
         raise PermissionDenied("Only the organisation that reported this entry may change or submit it.")
 
 
+def result_record_check(
+    *,
+    by: User | None,
+    action: OperationalAction,
+    organisation: Organisation,
+    year: int,
+) -> None:
+    """Raise unless `by` may record a figure for `organisation` in `action` for `year`.
+
+    Shared by `result_record` and by forms that want to report the problem on the field.
+    """
+    if by is not None and not access.can(by, "view", action):
+        raise Hidden("Operational action not found.")
+    if not Participation.objects.filter(action=action, organisation=organisation).exists():
+        raise ValidationError({"organisation": f"{organisation.code} does not take part in {action.code}."})
+    if by is not None and not access.can_record_result(by, action=action, organisation=organisation):
+        raise PermissionDenied(
+            "Coordinators record results for their own organisation, in actions it takes part in."
+        )
+    if year_is_locked(year):
+        raise ValidationError({"year": _locked_message(year)})
+
+
 @transaction.atomic
 def result_record(
     *,
@@ -186,21 +209,7 @@ def result_record(
     comment: str = "",
 ) -> ResultEntry:
     """Record a draft figure for one organisation, counter and period of an action."""
-    if by is not None:
-        if not access.can(by, "view", action):
-            raise Hidden("Operational action not found.")
-        if not access.can_record_result(by, action=action, organisation=organisation):
-            if not Participation.objects.filter(action=action, organisation=organisation).exists():
-                raise ValidationError(
-                    {"organisation": f"{organisation.code} does not take part in {action.code}."}
-                )
-            raise PermissionDenied(
-                "Coordinators record results for their own organisation, in actions it takes part in."
-            )
-    elif not Participation.objects.filter(action=action, organisation=organisation).exists():
-        raise ValidationError({"organisation": f"{organisation.code} does not take part in {action.code}."})
-    if year_is_locked(year):
-        raise ValidationError({"year": _locked_message(year)})
+    result_record_check(by=by, action=action, organisation=organisation, year=year)
     entry = ResultEntry(
         action=action,
         organisation=organisation,

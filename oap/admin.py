@@ -1,0 +1,753 @@
+"""The coordinators' admin: every oap model, scoped by the access rule, writes through services.
+
+Every ModelAdmin and inline inherits from `OapAdminMixin`, the one place where querysets,
+object permissions, foreign-key choices, autocompletes and history pages ask `oap.access`.
+Changelists cost a constant number of queries, and every total counts visible rows only.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.apps import apps
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import access, services
+from .choices import ParticipationRole
+from .models import (
+    CommonHorizontalStrategicGoal,
+    Cycle,
+    OperationalAction,
+    OperationalActionPlan,
+    Organisation,
+    Participation,
+    PriorityCrimeArea,
+    ResultEntry,
+    ResultType,
+    User,
+    YearLock,
+)
+
+# --- Shared bases -------------------------------------------------------------------------
+
+
+def _is_autocomplete(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return bool(match and match.url_name == "autocomplete")
+
+
+class OapAdminMixin:
+    """Where the admin asks the access rule (oap/access.py) — and nowhere else.
+
+    - `get_queryset` feeds changelists, change/delete/history views, inlines, "related only"
+      list filters and the autocomplete endpoint (which asks the target model's admin): rows
+      the user may see.
+    - `has_view/change/delete_permission(request, obj)` ask `user.has_perm(perm, obj)`, which
+      the access backend answers from the same Q objects.
+    - `restrict_choices` narrows what a relation field may point to — in selects and in the
+      autocompletes serving that field.
+    """
+
+    def restrict_queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        """Rows of this admin's model the request's user may see."""
+        return access.restrict(queryset, request.user, "view")
+
+    def restrict_choices(self, request: HttpRequest, db_field, queryset: QuerySet) -> QuerySet:
+        """Rows a relation field may point to: by default, those the user may see."""
+        return access.restrict(queryset, request.user, "view")
+
+    def get_queryset(self, request):
+        return self.restrict_queryset(request, super().get_queryset(request))
+
+    def _object_permission(self, request, action: str, obj) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}", obj)
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None or isinstance(self, admin.options.InlineModelAdmin):
+            return super().has_view_permission(request, obj)
+        return self._object_permission(request, "view", obj) or self._object_permission(
+            request, "change", obj
+        )
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None or isinstance(self, admin.options.InlineModelAdmin):
+            return super().has_change_permission(request, obj)
+        return self._object_permission(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is None or isinstance(self, admin.options.InlineModelAdmin):
+            return super().has_delete_permission(request, obj)
+        return self._object_permission(request, "delete", obj)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Autocompletes offer only what the source field may point to for this user."""
+        if _is_autocomplete(request):
+            try:
+                source_model = apps.get_model(request.GET["app_label"], request.GET["model_name"])
+                source_field = source_model._meta.get_field(request.GET["field_name"])
+            except (KeyError, LookupError, FieldDoesNotExist):
+                return queryset.none(), False
+            source_admin = self.admin_site._registry.get(source_model)
+            if isinstance(source_admin, OapAdminMixin):
+                queryset = source_admin.restrict_choices(request, source_field, queryset)
+        return super().get_search_results(request, queryset, search_term)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            queryset = self.get_field_queryset(None, db_field, request)
+            if queryset is None:
+                queryset = db_field.remote_field.model._default_manager.all()
+            kwargs["queryset"] = self.restrict_choices(request, db_field, queryset)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs and db_field.remote_field.through._meta.auto_created:
+            queryset = self.get_field_queryset(None, db_field, request)
+            if queryset is None:
+                queryset = db_field.remote_field.model._default_manager.all()
+            kwargs["queryset"] = self.restrict_choices(request, db_field, queryset)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class OapModelAdmin(OapAdminMixin, SimpleHistoryAdmin):
+    """Base of every oap ModelAdmin: scoped, with its audit history one click away."""
+
+    list_per_page = 50
+
+    def _require_visible(self, request, object_id) -> None:
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404(f"{self.opts.verbose_name.capitalize()} not found.")
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._require_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._require_visible(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class OapTabularInline(OapAdminMixin, admin.TabularInline):
+    """Base of every oap inline."""
+
+
+class PriorityListFilter(admin.RelatedFieldListFilter):
+    """A priority filter whose labels ("Name (2022-2025)") come from one query, not one per priority."""
+
+    def field_choices(self, field, request, model_admin):
+        priorities = PriorityCrimeArea.objects.select_related("cycle")
+        return [(priority.pk, str(priority)) for priority in priorities]
+
+
+# --- Reference data -----------------------------------------------------------------------
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(OapModelAdmin):
+    list_display = ("code", "name", "kind", "is_hub", "action_count")
+    list_display_links = ("code", "name")
+    list_filter = ("kind", "is_hub")
+    search_fields = ("code", "name")
+    ordering = ("name",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _action_count=Count(
+                    "participations",
+                    filter=access.visible_actions_q(request.user, "participations__action__"),
+                )
+            )
+        )
+
+    @admin.display(description=_("actions"), ordering="_action_count")
+    def action_count(self, obj: Organisation) -> int:
+        return obj._action_count
+
+
+@admin.register(Cycle)
+class CycleAdmin(OapModelAdmin):
+    list_display = ("code", "name", "start_year", "end_year", "priority_count")
+    search_fields = ("code", "name")
+    ordering = ("start_year",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_priority_count=Count("priorities"))
+
+    @admin.display(description=_("priorities"), ordering="_priority_count")
+    def priority_count(self, obj: Cycle) -> int:
+        return obj._priority_count
+
+
+@admin.register(PriorityCrimeArea)
+class PriorityCrimeAreaAdmin(OapModelAdmin):
+    list_display = ("number", "code", "name", "cycle", "plan_count")
+    list_display_links = ("code", "name")
+    list_filter = ("cycle",)
+    list_select_related = ("cycle",)
+    search_fields = ("code", "name")
+    ordering = ("cycle__start_year", "number")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_plan_count=Count("plans"))
+
+    @admin.display(description=_("plans"), ordering="_plan_count")
+    def plan_count(self, obj: PriorityCrimeArea) -> int:
+        return obj._plan_count
+
+
+@admin.register(CommonHorizontalStrategicGoal)
+class CommonHorizontalStrategicGoalAdmin(OapModelAdmin):
+    list_display = ("number", "code", "name", "action_count")
+    list_display_links = ("code", "name")
+    search_fields = ("code", "name")
+    ordering = ("number",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _action_count=Count("actions", filter=access.visible_actions_q(request.user, "actions__"))
+            )
+        )
+
+    @admin.display(description=_("actions"), ordering="_action_count")
+    def action_count(self, obj: CommonHorizontalStrategicGoal) -> int:
+        return obj._action_count
+
+
+@admin.register(ResultType)
+class ResultTypeAdmin(OapModelAdmin):
+    list_display = ("code", "name", "unit", "category", "parent", "order")
+    list_display_links = ("code", "name")
+    list_filter = ("category", "unit")
+    list_select_related = ("parent",)
+    search_fields = ("code", "name")
+    autocomplete_fields = ("parent",)
+    ordering = ("order", "code")
+
+
+# --- Plans and actions --------------------------------------------------------------------
+
+
+@admin.register(OperationalActionPlan)
+class OperationalActionPlanAdmin(OapModelAdmin):
+    list_display = ("code", "name", "priority", "driver", "years", "action_count")
+    list_display_links = ("code", "name")
+    list_filter = ("priority__cycle", ("priority", PriorityListFilter), "start_year")
+    list_select_related = ("priority__cycle", "driver")
+    search_fields = ("code", "name", "priority__code", "priority__name")
+    autocomplete_fields = ("driver", "co_drivers")
+    ordering = ("code",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _action_count=Count("actions", filter=access.visible_actions_q(request.user, "actions__"))
+            )
+        )
+
+    @admin.display(description=_("years"), ordering="start_year")
+    def years(self, obj: OperationalActionPlan) -> str:
+        if obj.start_year == obj.end_year:
+            return str(obj.start_year)
+        return f"{obj.start_year}–{obj.end_year}"
+
+    @admin.display(description=_("actions"), ordering="_action_count")
+    def action_count(self, obj: OperationalActionPlan) -> int:
+        return obj._action_count
+
+
+class ParticipationInlineFormSet(forms.BaseInlineFormSet):
+    """The participants of one action: exactly one leader among the rows that are kept."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        try:
+            services.check_one_leader(
+                form.cleaned_data.get("role")
+                for form in self.forms
+                if form.cleaned_data and not self._should_delete_form(form)
+            )
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages, code="one_leader") from error
+
+    def save_existing_objects(self, commit=True):
+        """Save the rows that were the leader first.
+
+        The database holds at most one leader per action at every moment, so handing the lead
+        to another organisation must demote (or delete) the old leader's row before promoting.
+        """
+        count = self.initial_form_count()
+        all_forms = self.forms
+        initial = sorted(
+            all_forms[:count], key=lambda form: form.initial.get("role") != ParticipationRole.LEADER
+        )
+        self.forms = initial + all_forms[count:]
+        try:
+            return super().save_existing_objects(commit)
+        finally:
+            self.forms = all_forms
+
+
+class ParticipationInline(OapTabularInline):
+    """The action's participants, editable by those who manage the action."""
+
+    model = Participation
+    formset = ParticipationInlineFormSet
+    fields = ("organisation", "role")
+    autocomplete_fields = ("organisation",)
+    extra = 1
+
+    def _manages(self, request, action) -> bool:
+        if action is None:  # the add page: whoever may add an action lists its participants
+            return request.user.has_perm("oap.add_participation")
+        return request.user.has_perm("oap.change_operationalaction", action)
+
+    def has_add_permission(self, request, obj=None):
+        return self._manages(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._manages(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._manages(request, obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("action", "organisation")
+
+
+class ResultEntryInline(OapTabularInline):
+    """The action's results the user may see, read-only: each entry has its own workflow page."""
+
+    model = ResultEntry
+    fields = ("organisation", "result_type", "year", "half_year", "value", "status")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    verbose_name_plural = _("results (open an entry to change, submit or validate it)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("action", "organisation", "result_type")
+
+
+def _leader(field: str) -> Subquery:
+    """One column of the action's leading organisation, for annotating a changelist."""
+    leaders = Participation.objects.filter(action=OuterRef("pk"), role=ParticipationRole.LEADER)
+    return Subquery(leaders.values(f"organisation__{field}")[:1])
+
+
+@admin.register(OperationalAction)
+class OperationalActionAdmin(OapModelAdmin):
+    list_display = (
+        "code",
+        "title",
+        "plan_code",
+        "priority",
+        "status",
+        "handling",
+        "leader",
+        "participant_count",
+        "start",
+        "end",
+    )
+    list_display_links = ("code", "title")
+    list_filter = (
+        "plan__priority__cycle",
+        ("plan__priority", PriorityListFilter),
+        ("plan", admin.RelatedOnlyFieldListFilter),
+        "status",
+        "handling",
+    )
+    list_select_related = ("plan__priority__cycle",)
+    search_fields = ("code", "title", "plan__code", "plan__name")
+    autocomplete_fields = ("plan",)
+    filter_horizontal = ("chsgs",)
+    readonly_fields = ("created_at", "updated_at")
+    date_hierarchy = "start"
+    ordering = ("code",)
+    inlines = (ParticipationInline, ResultEntryInline)
+    fieldsets = (
+        (_("Identification"), {"fields": ("plan", "code", "title", "description")}),
+        (_("Timing"), {"fields": ("status", ("start", "end"), ("created_at", "updated_at"))}),
+        (_("Handling & goals"), {"fields": ("handling", "chsgs")}),
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _leader_code=_leader("code"),
+                _leader_name=_leader("name"),
+                _participant_count=Count("participations"),
+            )
+        )
+
+    def restrict_choices(self, request, db_field, queryset):
+        if db_field.name == "plan":
+            return queryset & access.plans_open_for_actions(request.user)
+        return super().restrict_choices(request, db_field, queryset)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and not request.user.is_superuser:
+            return (*readonly, "plan")  # an action stays in its plan
+        return readonly
+
+    @admin.display(description=_("plan"), ordering="plan__code")
+    def plan_code(self, obj: OperationalAction) -> str:
+        return obj.plan.code
+
+    @admin.display(description=_("priority"), ordering="plan__priority__number")
+    def priority(self, obj: OperationalAction) -> str:
+        return str(obj.plan.priority)
+
+    @admin.display(description=_("leader"), ordering="_leader_code")
+    def leader(self, obj: OperationalAction) -> str:
+        return f"{obj._leader_name} ({obj._leader_code})" if obj._leader_code else "—"
+
+    @admin.display(description=_("participants"), ordering="_participant_count")
+    def participant_count(self, obj: OperationalAction) -> int:
+        """Organisations taking part, the leader and co-leaders included."""
+        return obj._participant_count
+
+
+class ParticipationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Participation
+        fields = ("action", "organisation", "role")
+
+    def clean_role(self):
+        role = self.cleaned_data["role"]
+        if (
+            self.instance.pk
+            and self.instance.role == ParticipationRole.LEADER
+            and role != ParticipationRole.LEADER
+        ):
+            raise forms.ValidationError(
+                _(
+                    "Hand the lead to another organisation on the action's page, where both rows change at once."
+                )
+            )
+        return role
+
+
+@admin.register(Participation)
+class ParticipationAdmin(OapModelAdmin):
+    form = ParticipationAdminForm
+    list_display = ("action", "organisation", "role")
+    list_filter = ("role", ("action__plan", admin.RelatedOnlyFieldListFilter), "organisation__kind")
+    list_select_related = ("action", "organisation")
+    search_fields = ("action__code", "action__title", "organisation__code", "organisation__name")
+    autocomplete_fields = ("action", "organisation")
+    ordering = ("action__code", "role", "organisation__name")
+
+    def restrict_choices(self, request, db_field, queryset):
+        if db_field.name == "action":  # participants are added to actions one manages
+            return access.restrict(queryset, request.user, "change")
+        return super().restrict_choices(request, db_field, queryset)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.role == ParticipationRole.LEADER:
+            return False  # an action always keeps its leader
+        return super().has_delete_permission(request, obj)
+
+
+# --- Results ------------------------------------------------------------------------------
+
+
+class ResultActionForm(ActionForm):
+    """The changelist's action bar, with room for the reason when returning entries."""
+
+    reason = forms.CharField(
+        label=_("Reason (for returning)"),
+        required=False,
+        widget=forms.TextInput(attrs={"size": 40, "placeholder": _("why the entries go back")}),
+    )
+
+
+class ResultEntryAdminForm(forms.ModelForm):
+    """Asks the recording rule of the services, so refusals show on the field they concern."""
+
+    request_user = None  # set by ResultEntryAdmin.get_form
+
+    class Meta:
+        model = ResultEntry
+        fields = ("action", "organisation", "result_type", "year", "half_year", "value", "comment")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and not self.errors:
+            try:
+                services.result_record_check(
+                    by=self.request_user,
+                    action=cleaned["action"],
+                    organisation=cleaned["organisation"],
+                    year=cleaned["year"],
+                )
+            except (PermissionDenied, services.Hidden) as error:
+                raise forms.ValidationError(str(error)) from error
+        return cleaned
+
+
+@admin.register(ResultEntry)
+class ResultEntryAdmin(OapModelAdmin):
+    form = ResultEntryAdminForm
+    action_form = ResultActionForm
+    actions = ("submit_entries", "validate_entries", "return_entries")
+    list_display = (
+        "action_code",
+        "organisation_code",
+        "result_type",
+        "year",
+        "half_year",
+        "value_with_unit",
+        "status",
+        "updated_at",
+    )
+    list_display_links = ("action_code", "organisation_code")
+    list_filter = (
+        "year",
+        "status",
+        "result_type__category",
+        "result_type",
+        "organisation__kind",
+        ("organisation", admin.RelatedOnlyFieldListFilter),
+        ("action__plan", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("action", "organisation", "result_type")
+    search_fields = (
+        "action__code",
+        "action__title",
+        "organisation__code",
+        "organisation__name",
+        "result_type__code",
+        "result_type__name",
+    )
+    autocomplete_fields = ("action", "organisation", "result_type")
+    readonly_fields = (
+        "status",
+        "return_reason",
+        "entered_by",
+        "entered_at",
+        "submitted_at",
+        "validated_by",
+        "validated_at",
+        "updated_at",
+    )
+    date_hierarchy = "updated_at"
+    ordering = ("-year", "action__code", "organisation__code", "result_type__order", "pk")
+    fieldsets = (
+        (
+            None,
+            {"fields": ("action", "organisation", "result_type", ("year", "half_year"), "value", "comment")},
+        ),
+        (_("Review"), {"fields": ("status", "return_reason")}),
+        (
+            _("History"),
+            {
+                "fields": (
+                    ("entered_by", "entered_at"),
+                    "submitted_at",
+                    ("validated_by", "validated_at"),
+                    "updated_at",
+                )
+            },
+        ),
+    )
+
+    def restrict_choices(self, request, db_field, queryset):
+        # a coordinator reports for their own organisation, in actions it takes part in
+        if db_field.name == "action":
+            return queryset & access.actions_open_for_results(request.user)
+        if db_field.name == "organisation":
+            return queryset & access.organisations_reporting_for(request.user)
+        return super().restrict_choices(request, db_field, queryset)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None:  # an entry's identity is fixed once recorded; its value is not
+            return ("action", "organisation", "result_type", "year", "half_year", *readonly)
+        return readonly
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and request.method == "GET":
+            reason = services.entry_frozen_reason(obj)
+            if reason:
+                self.message_user(request, reason, messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            saved = services.result_update(
+                entry=obj, by=request.user, value=data["value"], comment=data["comment"]
+            )
+        else:
+            saved = services.result_record(
+                by=request.user,
+                action=data["action"],
+                organisation=data["organisation"],
+                result_type=data["result_type"],
+                year=data["year"],
+                half_year=data["half_year"],
+                value=data["value"],
+                comment=data["comment"],
+            )
+        obj.pk = saved.pk
+        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
+
+    def delete_model(self, request, obj):
+        services.result_delete(entry=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for entry in queryset:
+            services.result_delete(entry=entry, by=request.user)
+
+    def _run_workflow(self, request, queryset, verb: str, call) -> None:
+        done, refused = 0, []
+        for entry in queryset.select_related("action", "organisation", "result_type"):
+            try:
+                call(entry)
+                done += 1
+            except (ValidationError, PermissionDenied, services.Hidden) as error:
+                message = "; ".join(getattr(error, "messages", None) or [str(error)])
+                refused.append(
+                    f"{entry.action.code} · {entry.organisation.code} · {entry.result_type.code} {entry.year}: {message}"
+                )
+        if done:
+            self.message_user(
+                request, f"{done} {'entry' if done == 1 else 'entries'} {verb}.", messages.SUCCESS
+            )
+        for line in refused:
+            self.message_user(request, f"Not {verb}: {line}", messages.ERROR)
+
+    @admin.action(description=_("Submit selected entries for validation"), permissions=["submit"])
+    def submit_entries(self, request, queryset):
+        self._run_workflow(
+            request, queryset, "submitted", lambda e: services.result_submit(entry=e, by=request.user)
+        )
+
+    @admin.action(description=_("Validate selected entries"), permissions=["validate"])
+    def validate_entries(self, request, queryset):
+        self._run_workflow(
+            request, queryset, "validated", lambda e: services.result_validate(entry=e, by=request.user)
+        )
+
+    @admin.action(description=_("Return selected entries (give the reason)"), permissions=["validate"])
+    def return_entries(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        self._run_workflow(
+            request,
+            queryset,
+            "returned",
+            lambda e: services.result_return(entry=e, by=request.user, reason=reason),
+        )
+
+    def has_submit_permission(self, request):
+        return access.role_allows(request.user, "submit", ResultEntry)
+
+    def has_validate_permission(self, request):
+        return access.role_allows(request.user, "validate", ResultEntry)
+
+    @admin.display(description=_("action"), ordering="action__code")
+    def action_code(self, obj: ResultEntry) -> str:
+        return obj.action.code
+
+    @admin.display(description=_("organisation"), ordering="organisation__code")
+    def organisation_code(self, obj: ResultEntry) -> str:
+        return obj.organisation.code
+
+    @admin.display(description=_("value"), ordering="value")
+    def value_with_unit(self, obj: ResultEntry) -> str:
+        return f"{obj.value.normalize():,f} {obj.result_type.get_unit_display()}"
+
+
+@admin.register(YearLock)
+class YearLockAdmin(OapModelAdmin):
+    """Locking a year freezes its entries; deleting the lock unlocks it. Both for the hub."""
+
+    list_display = ("year", "reason", "locked_by", "locked_at")
+    list_select_related = ("locked_by__organisation",)
+    search_fields = ("reason",)
+    fields = ("year", "reason", "locked_by", "locked_at")
+    readonly_fields = ("locked_by", "locked_at")
+    ordering = ("-year",)
+
+    def has_add_permission(self, request):
+        return access.can_manage_years(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a lock is added or removed, never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return access.can_manage_years(request.user) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        lock = services.year_lock(year=obj.year, by=request.user, reason=obj.reason)
+        obj.pk, obj.locked_by, obj.locked_at = lock.pk, lock.locked_by, lock.locked_at
+
+    def delete_model(self, request, obj):
+        services.year_unlock(year=obj.year, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for lock in queryset:
+            services.year_unlock(year=lock.year, by=request.user)
+
+
+# --- Users --------------------------------------------------------------------------------
+
+
+@admin.register(User)
+class UserAdmin(OapAdminMixin, DjangoUserAdmin):
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (_("EMPACT"), {"fields": ("organisation", "role")}),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        (_("EMPACT"), {"classes": ("wide",), "fields": ("organisation", "role")}),
+    )
+    list_display = ("username", "email", "first_name", "last_name", "organisation", "role", "is_staff")
+    list_filter = ("role", "organisation__kind", "organisation", "is_staff", "is_superuser", "is_active")
+    list_select_related = ("organisation",)
+    search_fields = (
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "organisation__code",
+        "organisation__name",
+    )
+    autocomplete_fields = ("organisation",)
