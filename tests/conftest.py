@@ -1,7 +1,11 @@
 """Shared fixtures. The suite runs on DATABASE_URL (PostgreSQL in CI), SQLite otherwise."""
 
+from io import StringIO
+
 import pytest
-from django.db import connection
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import override_settings
 
 
 @pytest.fixture
@@ -15,3 +19,17 @@ def on_postgres():
 def _fast_password_hashing(settings):
     """Tests create many users; a fast hasher keeps that cheap (production keeps PBKDF2)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="module")
+def demo_data(django_db_setup, django_db_blocker):
+    """The demo data set, loaded once for a test module and rolled back after it; its output."""
+    out = StringIO()
+    with (
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
+        call_command("load_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
