@@ -59,7 +59,7 @@ def remove_role_groups(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("oap", "0002_history_yearlock_permissions"),
+        ("oap", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
