@@ -139,6 +139,23 @@ class OapTabularInline(OapAdminMixin, admin.TabularInline):
     """Base of every oap inline."""
 
 
+class VisibleActionCountMixin:
+    """An "actions" column counting only the actions the user may see (a count never leaks)."""
+
+    action_count_path = "actions"  # from this admin's model to OperationalAction
+
+    def get_queryset(self, request):
+        path = self.action_count_path
+        visible = access.visible_actions_q(request.user, f"{path}__")
+        return (
+            super().get_queryset(request).annotate(_action_count=Count(path, filter=visible, distinct=True))
+        )
+
+    @admin.display(description=_("actions"), ordering="_action_count")
+    def action_count(self, obj) -> int:
+        return obj._action_count
+
+
 class PriorityListFilter(admin.RelatedFieldListFilter):
     """A priority filter whose labels ("Name (2022-2025)") come from one query, not one per priority."""
 
@@ -151,28 +168,13 @@ class PriorityListFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(OapModelAdmin):
+class OrganisationAdmin(VisibleActionCountMixin, OapModelAdmin):
     list_display = ("code", "name", "kind", "is_hub", "action_count")
     list_display_links = ("code", "name")
     list_filter = ("kind", "is_hub")
     search_fields = ("code", "name")
     ordering = ("name",)
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                _action_count=Count(
-                    "participations",
-                    filter=access.visible_actions_q(request.user, "participations__action__"),
-                )
-            )
-        )
-
-    @admin.display(description=_("actions"), ordering="_action_count")
-    def action_count(self, obj: Organisation) -> int:
-        return obj._action_count
+    action_count_path = "participations__action"
 
 
 @admin.register(Cycle)
@@ -207,24 +209,11 @@ class PriorityCrimeAreaAdmin(OapModelAdmin):
 
 
 @admin.register(CommonHorizontalStrategicGoal)
-class CommonHorizontalStrategicGoalAdmin(OapModelAdmin):
+class CommonHorizontalStrategicGoalAdmin(VisibleActionCountMixin, OapModelAdmin):
     list_display = ("number", "code", "name", "action_count")
     list_display_links = ("code", "name")
     search_fields = ("code", "name")
     ordering = ("number",)
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                _action_count=Count("actions", filter=access.visible_actions_q(request.user, "actions__"))
-            )
-        )
-
-    @admin.display(description=_("actions"), ordering="_action_count")
-    def action_count(self, obj: CommonHorizontalStrategicGoal) -> int:
-        return obj._action_count
 
 
 @admin.register(ResultType)
@@ -242,7 +231,7 @@ class ResultTypeAdmin(OapModelAdmin):
 
 
 @admin.register(OperationalActionPlan)
-class OperationalActionPlanAdmin(OapModelAdmin):
+class OperationalActionPlanAdmin(VisibleActionCountMixin, OapModelAdmin):
     list_display = ("code", "name", "priority", "driver", "years", "action_count")
     list_display_links = ("code", "name")
     list_filter = ("priority__cycle", ("priority", PriorityListFilter), "start_year")
@@ -251,24 +240,11 @@ class OperationalActionPlanAdmin(OapModelAdmin):
     autocomplete_fields = ("driver", "co_drivers")
     ordering = ("code",)
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                _action_count=Count("actions", filter=access.visible_actions_q(request.user, "actions__"))
-            )
-        )
-
     @admin.display(description=_("years"), ordering="start_year")
     def years(self, obj: OperationalActionPlan) -> str:
         if obj.start_year == obj.end_year:
             return str(obj.start_year)
         return f"{obj.start_year}–{obj.end_year}"
-
-    @admin.display(description=_("actions"), ordering="_action_count")
-    def action_count(self, obj: OperationalActionPlan) -> int:
-        return obj._action_count
 
 
 class ParticipationInlineFormSet(forms.BaseInlineFormSet):
