@@ -5,6 +5,7 @@ Production / scale-out: DATABASE_URL (PostgreSQL), REDIS_URL (broker and cache),
 DEBUG=0, ALLOWED_HOSTS.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -20,6 +21,9 @@ SECRET_KEY = env(
     default="django-insecure-empact-tracker-development-only-change-me" if DEBUG else environ.Env.NOTSET,
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+# Rotating SECRET_KEY: put the old key here for as long as its sessions and signatures should live.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])  # e.g. https://empact.example.eu
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -30,12 +34,21 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "axes",
+    "rest_framework",
+    "knox",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "oap",
     "reporting",
 ]
 
 MIDDLEWARE = [
+    "empact_tracker.logging.RequestIDMiddleware",  # X-Request-ID in, out and on every log record
+    "empact_tracker.health.HealthCheckMiddleware",  # /healthz before host checks and HTTPS redirect
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, right after SecurityMiddleware
+    "empact_tracker.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -70,6 +83,8 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# with persistent connections, test a reused connection before a request uses it
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DATABASES["default"].setdefault("TEST", {})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -102,15 +117,102 @@ STATIC_URL = "static/"
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# Static files are served by whitenoise; with DEBUG off, hashed names and compressed copies
+# made by collectstatic (cached for a year by browsers and proxies).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 LOGIN_URL = "admin:login"
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
+# --- Production hardening -----------------------------------------------------------------
+# Strict by default once DEBUG=0 (`manage.py check --deploy --fail-level WARNING` passes); each
+# value can be changed through the environment variable of the same name (docs/deploy.md).
+# Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1: the proxy's X-Forwarded-Proto
+# then tells Django the request came over HTTPS (the proxy must overwrite that header).
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL_HEADER", default=False) else None
+)
+USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env("SECURE_REFERRER_POLICY", default="same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Same-origin scripts only (the admin and the Swagger UI from drf-spectacular-sidecar are served
+# from our static files); inline styles for the admin widgets, the browsable API and Swagger UI;
+# data: images for charts embedded as data URIs. Empty → no header.
+CONTENT_SECURITY_POLICY = env(
+    "CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env.bool("CONTENT_SECURITY_POLICY_REPORT_ONLY", default=False)
+
+# Shared cache (API throttling counts across every web process): e.g. redis://redis:6379/1.
+# Unset → a per-process memory cache, enough for one process.
+CACHE_URL = env("CACHE_URL", default="")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# /healthz: seconds to wait for the broker's PING (empact_tracker/health.py)
+HEALTHZ_TIMEOUT = env.float("HEALTHZ_TIMEOUT", default=1.0)
+
+# --- Logging ------------------------------------------------------------------------------
+# JSON lines with the request id (empact_tracker/logging.py) in production; readable text while
+# DEBUG is on. LOG_FORMAT=json|text, LOG_LEVEL=INFO|DEBUG|WARNING|...
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("LOG_FORMAT", default="text" if DEBUG else "json")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "empact_tracker.logging.RequestIDFilter"}},
+    "formatters": {
+        "json": {"()": "empact_tracker.logging.JSONFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
+}
+
 # --- Celery -------------------------------------------------------------------------------
 # Without REDIS_URL the embedded default runs every task eagerly, in process.
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# Redis Sentinel: REDIS_URL (or CELERY_BROKER_URL / CELERY_RESULT_BACKEND) as
+# "sentinel://:password@s1:26379/0;sentinel://:password@s2:26379/0" and the master's name here.
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="")
+if REDIS_SENTINEL_MASTER:
+    _sentinel = {"master_name": REDIS_SENTINEL_MASTER}
+    if env("REDIS_SENTINEL_PASSWORD", default=""):
+        _sentinel["sentinel_kwargs"] = {"password": env("REDIS_SENTINEL_PASSWORD")}
+    CELERY_BROKER_TRANSPORT_OPTIONS = dict(_sentinel)
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = dict(_sentinel)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING (JSON in production)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -118,6 +220,54 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
+
+# --- REST API -----------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    # the token scheme first, so an unauthenticated request is told 401 with WWW-Authenticate
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "oap.api.pagination.StablePagination",
+    "DEFAULT_SCHEMA_CLASS": "oap.api.schema.ApiSchema",
+    "EXCEPTION_HANDLER": "oap.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env("API_THROTTLE_USER", default="1200/minute"),
+        "anon": env("API_THROTTLE_ANON", default="60/minute"),
+    },
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=90)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "EMPACT Tracker API",
+    "DESCRIPTION": (
+        "Operational action plans, actions and results of EMPACT, for partner countries and national "
+        "systems. Authenticate with `Authorization: Token <key>` (ask your EMPACT contact point for a "
+        "token). You see what the access rule lets your organisation see; you record results for your "
+        "own organisation in actions it takes part in. Errors share one body: `status`, `code`, "
+        "`detail` and `errors` naming each field."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
 
 # --- Demo ---------------------------------------------------------------------------------
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="empact-demo")

@@ -38,6 +38,18 @@ class Hidden(ObjectDoesNotExist):
     """The object is not visible to the user: answer as if it did not exist."""
 
 
+class Frozen(ValidationError):
+    """The entry's state (or its locked year) does not allow this change now: a conflict, not bad input."""
+
+
+class Refused(PermissionDenied):
+    """Not allowed, with the field the refusal is about (for errors that name the field)."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
 def _save(instance, by: User | None, **kwargs) -> None:
     """Save and name the acting user in the history record."""
     if by is not None and by.is_authenticated:
@@ -168,7 +180,7 @@ def _require_entry_open(entry: ResultEntry, by: User | None, action: str = "chan
         raise Hidden("Result entry not found.")
     reason = entry_frozen_reason(entry)
     if reason:
-        raise ValidationError({"status": reason})
+        raise Frozen({"status": reason})
     if by is not None and not access.can(by, action, entry):
         raise PermissionDenied("Only the organisation that reported this entry may change or submit it.")
 
@@ -189,11 +201,12 @@ def result_record_check(
     if not Participation.objects.filter(action=action, organisation=organisation).exists():
         raise ValidationError({"organisation": f"{organisation.code} does not take part in {action.code}."})
     if by is not None and not access.can_record_result(by, action=action, organisation=organisation):
-        raise PermissionDenied(
-            "Coordinators record results for their own organisation, in actions it takes part in."
+        raise Refused(
+            "Coordinators record results for their own organisation, in actions it takes part in.",
+            field="organisation",
         )
     if year_is_locked(year):
-        raise ValidationError({"year": _locked_message(year)})
+        raise Frozen({"year": _locked_message(year)})
 
 
 @transaction.atomic
@@ -276,7 +289,7 @@ def _require_reviewer(entry: ResultEntry, by: User | None, verb: str) -> None:
     if by is not None and not access.can(by, "view", entry):
         raise Hidden("Result entry not found.")
     if year_is_locked(entry.year):
-        raise ValidationError({"year": _locked_message(entry.year)})
+        raise Frozen({"year": _locked_message(entry.year)})
     if by is not None and not access.can(by, "validate", entry):
         if access.role_allows(by, "validate", ResultEntry) and access.can(by, "view", entry):
             raise PermissionDenied(
@@ -311,7 +324,7 @@ def result_return(*, entry: ResultEntry, by: User | None, reason: str) -> Result
             {"reason": "Say why the entry is returned, so its organisation can correct it."}
         )
     if entry.status not in (EntryStatus.SUBMITTED, EntryStatus.VALIDATED):
-        raise ValidationError(
+        raise Frozen(
             {"status": f"Only submitted or validated entries can be returned; this one is {entry.status}."}
         )
     entry.status = EntryStatus.RETURNED
@@ -349,3 +362,194 @@ def year_unlock(*, year: int, by: User | None) -> None:
         if by is not None:
             lock._history_user = by
         lock.delete()
+
+
+# --- many entries at once (API bulk requests, spreadsheet imports) --------------------------
+
+MAX_BULK_ROWS = 5000
+ENTRY_FIELDS = ("action", "organisation", "result_type", "year", "half_year", "value", "comment")
+
+
+class RowErrors(ValidationError):
+    """Some rows are invalid; `rows` maps each bad row's index to {field: [messages]}."""
+
+    def __init__(self, rows: dict[int, dict[str, list[str]]], total: int):
+        self.rows = dict(sorted(rows.items()))
+        count = len(self.rows)
+        super().__init__(f"{count} of {total} rows are invalid; nothing was saved.")
+
+
+def _clean_row(row: dict) -> tuple[dict, dict[str, list[str]]]:
+    """Type-check one row's plain fields; codes are resolved set-wise by the caller."""
+    from decimal import InvalidOperation
+
+    from .choices import HalfYear
+    from .models import MAX_YEAR, MIN_YEAR
+
+    errors: dict[str, list[str]] = {}
+    clean: dict = {}
+    if not isinstance(row, dict):
+        return clean, {"non_field_errors": ["Each row must be an object with the entry's fields."]}
+    unknown = sorted(set(row) - set(ENTRY_FIELDS))
+    for name in unknown:
+        errors[name] = [f"Unknown or read-only field; a result is written with: {', '.join(ENTRY_FIELDS)}."]
+    for name in ("action", "organisation", "result_type"):
+        value = row.get(name)
+        if value in (None, ""):
+            errors[name] = ["This field is required (a code)."]
+        elif not isinstance(value, str):
+            errors[name] = ["Give the code as text."]
+        else:
+            clean[name] = value.strip()
+    year = row.get("year")
+    try:
+        year = int(year)
+        if isinstance(row.get("year"), bool) or str(row.get("year")).strip() != str(year):
+            raise ValueError
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            errors["year"] = [f"Give a year from {MIN_YEAR} to {MAX_YEAR}."]
+        clean["year"] = year
+    except (TypeError, ValueError):
+        errors["year"] = ["This field is required: a year such as 2023."]
+    half_year = row.get("half_year")
+    if half_year in (None, ""):
+        clean["half_year"] = None
+    elif (half_year in HalfYear.values and not isinstance(half_year, bool)) or str(half_year) in ("1", "2"):
+        clean["half_year"] = int(half_year)
+    else:
+        errors["half_year"] = ["Give 1 (January–June), 2 (July–December) or nothing for the whole year."]
+    value = row.get("value")
+    try:
+        if value in (None, "") or isinstance(value, bool):
+            raise InvalidOperation
+        number = Decimal(str(value).strip())
+        if not number.is_finite():
+            raise InvalidOperation
+        if number < 0:
+            errors["value"] = ["Values are never negative."]
+        elif number.as_tuple().exponent < -3 or number >= Decimal(10) ** 15:
+            errors["value"] = ["Give at most 15 digits before and 3 after the decimal point."]
+        clean["value"] = number
+    except (InvalidOperation, ValueError, TypeError):
+        errors["value"] = ["This field is required: a number, 0 or more."]
+    comment = row.get("comment", "")
+    if comment is None:
+        comment = ""
+    if not isinstance(comment, str):
+        errors["comment"] = ["Give the comment as text."]
+    clean["comment"] = comment if isinstance(comment, str) else ""
+    return clean, errors
+
+
+@transaction.atomic
+def results_record_bulk(
+    *, by: User | None, rows: list[dict], max_rows: int = MAX_BULK_ROWS
+) -> list[ResultEntry]:
+    """Record many draft entries at once: all or nothing, every bad row reported with its fields.
+
+    The same rules as `result_record`, checked set-wise (a constant number of queries whatever
+    the number of rows): codes must exist and be visible to the user, the organisation must take
+    part in the action and be the user's own, the year open, no period reported twice.
+    """
+    from simple_history.utils import bulk_create_with_history
+
+    if not isinstance(rows, list):
+        raise ValidationError({"results": "Send a list of results."})
+    if len(rows) > max_rows:
+        raise ValidationError(
+            {"results": f"At most {max_rows} results per request; this one has {len(rows)}."}
+        )
+    if not rows:
+        raise ValidationError({"results": "Send at least one result."})
+    cleaned = [_clean_row(row) for row in rows]
+    errors = {index: row_errors for index, (_, row_errors) in enumerate(cleaned) if row_errors}
+
+    def codes(name):
+        return {clean[name] for clean, _ in cleaned if name in clean}
+
+    actions = OperationalAction.objects.filter(code__in=codes("action"))
+    if by is not None:
+        actions = access.restrict(actions, by, "view")
+    actions = {a.code: a for a in actions.only("pk", "code")}
+    organisations = {o.code: o for o in Organisation.objects.filter(code__in=codes("organisation"))}
+    result_types = {t.code: t for t in ResultType.objects.filter(code__in=codes("result_type"))}
+    taking_part = set(
+        Participation.objects.filter(action_id__in=[a.pk for a in actions.values()]).values_list(
+            "action_id", "organisation_id"
+        )
+    )
+    locked = set(YearLock.objects.values_list("year", flat=True))
+    reporting_for = None
+    if by is not None and not by.is_superuser:
+        reporting_for = set(access.organisations_reporting_for(by).values_list("pk", flat=True))
+        if not access.role_allows(by, "add", ResultEntry):
+            raise PermissionDenied("Your role does not allow you to record results.")
+    existing = set(
+        ResultEntry.objects.filter(
+            action_id__in=[a.pk for a in actions.values()],
+            organisation_id__in=[o.pk for o in organisations.values()],
+            result_type_id__in=[t.pk for t in result_types.values()],
+            year__in={clean["year"] for clean, _ in cleaned if "year" in clean},
+        ).values_list("action_id", "organisation_id", "result_type_id", "year", "half_year")
+    )
+    seen: dict[tuple, int] = {}
+    entries: list[ResultEntry] = []
+    now_user = by if by is not None and by.is_authenticated else None
+    for index, (clean, row_errors) in enumerate(cleaned):
+        problems = {k: list(v) for k, v in row_errors.items()}
+        action = actions.get(clean.get("action"))
+        organisation = organisations.get(clean.get("organisation"))
+        result_type = result_types.get(clean.get("result_type"))
+        if "action" in clean and action is None:
+            problems.setdefault("action", []).append(f"No operational action with code {clean['action']!r}.")
+        if "organisation" in clean and organisation is None:
+            problems.setdefault("organisation", []).append(
+                f"No organisation with code {clean['organisation']!r}."
+            )
+        if "result_type" in clean and result_type is None:
+            problems.setdefault("result_type", []).append(
+                f"No result type with code {clean['result_type']!r}."
+            )
+        if action and organisation:
+            if (action.pk, organisation.pk) not in taking_part:
+                problems.setdefault("organisation", []).append(
+                    f"{organisation.code} does not take part in {action.code}."
+                )
+            elif reporting_for is not None and organisation.pk not in reporting_for:
+                problems.setdefault("organisation", []).append(
+                    "You may record results only for your own organisation."
+                )
+        year = clean.get("year")
+        if year in locked:
+            problems.setdefault("year", []).append(_locked_message(year))
+        if action and organisation and result_type and year is not None and "half_year" in clean:
+            key = (action.pk, organisation.pk, result_type.pk, year, clean["half_year"])
+            if key in existing:
+                problems.setdefault("result_type", []).append(
+                    f"{organisation.code} already reported {result_type.code} in {action.code} for this period."
+                )
+            elif key in seen:
+                problems.setdefault("result_type", []).append(
+                    f"The same period is given again in row {seen[key]}."
+                )
+            else:
+                seen[key] = index
+        if problems:
+            errors[index] = problems
+            continue
+        entries.append(
+            ResultEntry(
+                action=action,
+                organisation=organisation,
+                result_type=result_type,
+                year=year,
+                half_year=clean["half_year"],
+                value=clean["value"],
+                comment=clean["comment"],
+                status=EntryStatus.DRAFT,
+                entered_by=now_user,
+            )
+        )
+    if errors:
+        raise RowErrors(errors, total=len(rows))
+    return bulk_create_with_history(entries, ResultEntry, batch_size=2000, default_user=now_user)

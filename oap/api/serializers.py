@@ -1,0 +1,197 @@
+"""API representations. Relations are given by code; writes go through oap.services."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from oap.choices import ParticipationRole
+from oap.models import (
+    Cycle,
+    OperationalAction,
+    OperationalActionPlan,
+    Organisation,
+    PriorityCrimeArea,
+    ResultEntry,
+    ResultType,
+)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not accept, instead of silently ignoring them (no mass assignment)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["This field cannot be set here."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organisation
+        fields = ["code", "name", "kind", "is_hub"]
+
+
+class CycleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Cycle
+        fields = ["code", "name", "start_year", "end_year"]
+
+
+class PrioritySerializer(serializers.ModelSerializer):
+    cycle = serializers.CharField(source="cycle.code", read_only=True)
+
+    class Meta:
+        model = PriorityCrimeArea
+        fields = ["id", "cycle", "code", "number", "name", "aim"]
+
+
+class ResultTypeSerializer(serializers.ModelSerializer):
+    parent = serializers.CharField(source="parent.code", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = ResultType
+        fields = ["code", "name", "unit", "category", "parent"]
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    priority = serializers.CharField(source="priority.code", read_only=True)
+    cycle = serializers.CharField(source="priority.cycle.code", read_only=True)
+    driver = serializers.CharField(source="driver.code", read_only=True)
+    co_drivers = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = OperationalActionPlan
+        fields = ["id", "code", "name", "cycle", "priority", "start_year", "end_year", "driver", "co_drivers"]
+
+
+class ParticipantSerializer(serializers.Serializer):
+    organisation = serializers.CharField(source="organisation.code")
+    role = serializers.ChoiceField(choices=ParticipationRole.choices)
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    plan = serializers.CharField(source="plan.code", read_only=True)
+    priority = serializers.CharField(source="plan.priority.code", read_only=True)
+    cycle = serializers.CharField(source="plan.priority.cycle.code", read_only=True)
+    leader = serializers.SerializerMethodField()
+    participants = ParticipantSerializer(source="participations", many=True, read_only=True)
+    chsgs = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    totals = serializers.SerializerMethodField(
+        help_text="Validated results you may see, per counter code and year: {year: {counter: value}}."
+    )
+
+    class Meta:
+        model = OperationalAction
+        fields = [
+            "id",
+            "code",
+            "title",
+            "description",
+            "cycle",
+            "plan",
+            "priority",
+            "status",
+            "handling",
+            "start",
+            "end",
+            "leader",
+            "participants",
+            "chsgs",
+            "totals",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_leader(self, action) -> str | None:
+        for participation in action.participations.all():
+            if participation.role == ParticipationRole.LEADER:
+                return participation.organisation.code
+        return None
+
+    def get_totals(self, action) -> dict[str, dict[str, str]]:
+        return self.context.get("totals", {}).get(action.pk, {})
+
+
+class ResultSerializer(StrictSerializer, serializers.ModelSerializer):
+    action = serializers.SlugRelatedField(slug_field="code", queryset=OperationalAction.objects.all())
+    organisation = serializers.SlugRelatedField(slug_field="code", queryset=Organisation.objects.all())
+    result_type = serializers.SlugRelatedField(slug_field="code", queryset=ResultType.objects.all())
+    value = serializers.DecimalField(max_digits=18, decimal_places=3, min_value=0, coerce_to_string=True)
+
+    class Meta:
+        model = ResultEntry
+        fields = [
+            "id",
+            "action",
+            "organisation",
+            "result_type",
+            "year",
+            "half_year",
+            "value",
+            "status",
+            "comment",
+            "return_reason",
+            "entered_at",
+            "submitted_at",
+            "validated_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "status",
+            "return_reason",
+            "entered_at",
+            "submitted_at",
+            "validated_at",
+            "updated_at",
+        ]
+        validators = []  # the services check uniqueness and say which field
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            # codes resolve only to rows the user may see: a hidden action is "not found"
+            self.fields["action"].queryset = OperationalAction.objects.visible_to(request.user)
+
+
+class ResultUpdateSerializer(StrictSerializer, serializers.ModelSerializer):
+    """What may change on an open entry: its figure and comment."""
+
+    value = serializers.DecimalField(max_digits=18, decimal_places=3, min_value=0, required=False)
+
+    class Meta:
+        model = ResultEntry
+        fields = ["value", "comment"]
+
+
+class ReturnSerializer(StrictSerializer):
+    reason = serializers.CharField(help_text="Why the entry goes back to its organisation.")
+
+
+class BulkResultsSerializer(StrictSerializer):
+    results = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Up to 5 000 results, each with action, organisation, result_type, year, half_year, value, comment.",
+    )
+
+
+class BulkResultsResponseSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    results = ResultSerializer(many=True)
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    organisation = OrganisationSerializer(allow_null=True)
+    role = serializers.CharField()
+    is_superuser = serializers.BooleanField()
+    sees_everything = serializers.BooleanField()
+    permissions = serializers.ListField(child=serializers.CharField())
+    may = serializers.DictField(child=serializers.BooleanField())

@@ -1,0 +1,22 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("organisations", views.OrganisationViewSet, basename="organisation")
+router.register("cycles", views.CycleViewSet, basename="cycle")
+router.register("priorities", views.PriorityViewSet, basename="priority")
+router.register("plans", views.PlanViewSet, basename="plan")
+router.register("actions", views.ActionViewSet, basename="action")
+router.register("result-types", views.ResultTypeViewSet, basename="result-type")
+router.register("results", views.ResultViewSet, basename="result")
+
+app_name = "api"
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="me"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+]

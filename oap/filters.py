@@ -1,0 +1,155 @@
+"""django-filter FilterSets, shared by the API and the exports.
+
+Each relation is filtered by its code (`plan=DRUGS-CCH`, `organisation=ES`); several codes may
+be given comma-separated (`organisation=ES,DE`). `q` searches the free text.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import django_filters as df
+from django.db.models import Q
+
+from .choices import ActionStatus, EntryStatus, HalfYear, HandlingLevel, OrganisationKind, ResultCategory
+from .models import (
+    OperationalAction,
+    OperationalActionPlan,
+    Organisation,
+    Participation,
+    PriorityCrimeArea,
+    ResultEntry,
+    ResultType,
+)
+
+
+class CodesFilter(df.BaseInFilter, df.CharFilter):
+    """One or more codes, comma-separated."""
+
+
+class OrganisationFilterSet(df.FilterSet):
+    kind = df.MultipleChoiceFilter(choices=OrganisationKind.choices)
+    q = df.CharFilter(method="search", label="Code or name contains")
+
+    class Meta:
+        model = Organisation
+        fields = ["kind", "is_hub"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+
+
+class PriorityFilterSet(df.FilterSet):
+    cycle = CodesFilter(field_name="cycle__code", label="Cycle code(s), e.g. 2022-2025")
+
+    class Meta:
+        model = PriorityCrimeArea
+        fields = ["cycle"]
+
+
+class ResultTypeFilterSet(df.FilterSet):
+    category = df.MultipleChoiceFilter(choices=ResultCategory.choices)
+    parent = CodesFilter(field_name="parent__code", label="Parent counter code(s)")
+
+    class Meta:
+        model = ResultType
+        fields = ["category", "unit", "parent"]
+
+
+class PlanFilterSet(df.FilterSet):
+    cycle = CodesFilter(field_name="priority__cycle__code", label="Cycle code(s)")
+    priority = CodesFilter(field_name="priority__code", label="Priority code(s)")
+    driver = CodesFilter(field_name="driver__code", label="Driver organisation code(s)")
+    year = df.NumberFilter(method="in_year", label="Plans running in this year")
+    q = df.CharFilter(method="search", label="Code or name contains")
+
+    class Meta:
+        model = OperationalActionPlan
+        fields = ["cycle", "priority", "driver", "year"]
+
+    def in_year(self, queryset, name, value):
+        return queryset.filter(start_year__lte=value, end_year__gte=value)
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+
+
+class ActionFilterSet(df.FilterSet):
+    cycle = CodesFilter(field_name="plan__priority__cycle__code", label="Cycle code(s)")
+    priority = CodesFilter(field_name="plan__priority__code", label="Priority code(s)")
+    plan = CodesFilter(field_name="plan__code", label="Plan code(s)")
+    status = df.MultipleChoiceFilter(choices=ActionStatus.choices)
+    handling = df.MultipleChoiceFilter(choices=HandlingLevel.choices)
+    organisation = CodesFilter(
+        method="with_participant", label="Participating organisation code(s), any role"
+    )
+    leader = CodesFilter(method="led_by", label="Leading organisation code(s)")
+    year = df.NumberFilter(method="in_year", label="Actions running in this year")
+    updated_since = df.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="Changed at or after"
+    )
+    q = df.CharFilter(method="search", label="Code, title or description contains")
+
+    class Meta:
+        model = OperationalAction
+        fields = ["cycle", "priority", "plan", "status", "handling", "organisation", "leader", "year"]
+
+    def with_participant(self, queryset, name, value):
+        actions = Participation.objects.filter(organisation__code__in=value).values("action_id")
+        return queryset.filter(pk__in=actions)
+
+    def led_by(self, queryset, name, value):
+        actions = Participation.objects.filter(organisation__code__in=value, role="leader").values(
+            "action_id"
+        )
+        return queryset.filter(pk__in=actions)
+
+    def in_year(self, queryset, name, value):
+        year = int(value)
+        return queryset.filter(
+            Q(start__isnull=True) | Q(start__lte=datetime.date(year, 12, 31)),
+            Q(end__isnull=True) | Q(end__gte=datetime.date(year, 1, 1)),
+        )
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(code__icontains=value) | Q(title__icontains=value) | Q(description__icontains=value)
+        )
+
+
+class ResultFilterSet(df.FilterSet):
+    cycle = CodesFilter(field_name="action__plan__priority__cycle__code", label="Cycle code(s)")
+    priority = CodesFilter(field_name="action__plan__priority__code", label="Priority code(s)")
+    plan = CodesFilter(field_name="action__plan__code", label="Plan code(s)")
+    action = CodesFilter(field_name="action__code", label="Action code(s)")
+    organisation = CodesFilter(field_name="organisation__code", label="Reporting organisation code(s)")
+    leader = CodesFilter(method="led_by", label="Code(s) of the organisation leading the action")
+    handling = df.MultipleChoiceFilter(field_name="action__handling", choices=HandlingLevel.choices)
+    result_type = CodesFilter(field_name="result_type__code", label="Counter code(s)")
+    category = df.MultipleChoiceFilter(field_name="result_type__category", choices=ResultCategory.choices)
+    status = df.MultipleChoiceFilter(choices=EntryStatus.choices)
+    year = df.NumberFilter()
+    half_year = df.ChoiceFilter(choices=HalfYear.choices)
+    updated_since = df.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="Changed at or after"
+    )
+    q = df.CharFilter(method="search", label="Action code or title, organisation or counter contains")
+
+    class Meta:
+        model = ResultEntry
+        fields = ["cycle", "priority", "plan", "action", "organisation", "result_type", "status", "year"]
+
+    def led_by(self, queryset, name, value):
+        actions = Participation.objects.filter(organisation__code__in=value, role="leader").values(
+            "action_id"
+        )
+        return queryset.filter(action_id__in=actions)
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(action__code__icontains=value)
+            | Q(action__title__icontains=value)
+            | Q(organisation__code__iexact=value)
+            | Q(organisation__name__icontains=value)
+            | Q(result_type__code__icontains=value)
+        )
