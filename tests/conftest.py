@@ -7,6 +7,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import override_settings
 
+from tests.access_matrix import world  # noqa: F401  (the access-matrix fixture, for every test module)
+
 
 @pytest.fixture
 def on_postgres():
