@@ -210,6 +210,10 @@ def _model_scope(model: type[Model], user, action: str) -> Q:
             "submit": entry_submittable_q,
             "validate": entry_validatable_q,
         }[action](user)
+    if model is m.ImportJob:  # one's own uploads; the hub and superusers see all
+        if sees_everything(user):
+            return EVERYTHING
+        return Q(created_by=user) if action == "view" else NOTHING
     # Reference data (organisations, cycles, priorities, CHSGs, result types, locked years):
     # readable by every signed-in user with the view permission, written by those whose role
     # allows it (superusers, through the admin).

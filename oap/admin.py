@@ -20,10 +20,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import access, services
+from .admin_import import ActionExportAdminMixin, ResultImportExportAdminMixin
+from .admin_workflow import ResultWorkflowAdminMixin
 from .choices import ParticipationRole
 from .models import (
     CommonHorizontalStrategicGoal,
     Cycle,
+    ImportJob,
     OperationalAction,
     OperationalActionPlan,
     Organisation,
@@ -338,7 +341,7 @@ def _leader(field: str) -> Subquery:
 
 
 @admin.register(OperationalAction)
-class OperationalActionAdmin(OapModelAdmin):
+class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
     list_display = (
         "code",
         "title",
@@ -492,7 +495,7 @@ class ResultEntryAdminForm(forms.ModelForm):
 
 
 @admin.register(ResultEntry)
-class ResultEntryAdmin(OapModelAdmin):
+class ResultEntryAdmin(ResultWorkflowAdminMixin, ResultImportExportAdminMixin, OapModelAdmin):
     form = ResultEntryAdminForm
     action_form = ResultActionForm
     actions = ("submit_entries", "validate_entries", "return_entries")
@@ -700,6 +703,35 @@ class YearLockAdmin(OapModelAdmin):
     def delete_queryset(self, request, queryset):
         for lock in queryset:
             services.year_unlock(year=lock.year, by=request.user)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(OapModelAdmin):
+    """Spreadsheet imports, for review (they are made from the results list's *Import* button)."""
+
+    list_display = ("filename", "created_by", "created_at", "status", "total_rows", "imported_rows")
+    list_filter = ("status",)
+    list_select_related = ("created_by__organisation",)
+    search_fields = ("filename", "created_by__username")
+    readonly_fields = (
+        "created_by",
+        "created_at",
+        "filename",
+        "file",
+        "status",
+        "total_rows",
+        "imported_rows",
+        "errors",
+        "task_id",
+        "finished_at",
+    )
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 # --- Users --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ Every save records the acting user in the audit trail (django-simple-history).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
@@ -443,7 +443,12 @@ def _clean_row(row: dict) -> tuple[dict, dict[str, list[str]]]:
 
 @transaction.atomic
 def results_record_bulk(
-    *, by: User | None, rows: list[dict], max_rows: int = MAX_BULK_ROWS
+    *,
+    by: User | None,
+    rows: list[dict],
+    max_rows: int = MAX_BULK_ROWS,
+    on_progress: Callable[[int, int], None] | None = None,
+    dry_run: bool = False,
 ) -> list[ResultEntry]:
     """Record many draft entries at once: all or nothing, every bad row reported with its fields.
 
@@ -552,4 +557,12 @@ def results_record_bulk(
         )
     if errors:
         raise RowErrors(errors, total=len(rows))
-    return bulk_create_with_history(entries, ResultEntry, batch_size=2000, default_user=now_user)
+    if dry_run:
+        return entries  # checked, not saved
+    created: list[ResultEntry] = []
+    batch = 2000  # rows per INSERT: a few MB of parameters, well under PostgreSQL's limits
+    for start in range(0, len(entries), batch):
+        created += bulk_create_with_history(entries[start : start + batch], ResultEntry, default_user=now_user)
+        if on_progress is not None:
+            on_progress(len(created), len(entries))
+    return created

@@ -1,0 +1,226 @@
+"""Spreadsheet import and export in the admin's changelists (results; actions for export).
+
+Import: download a template, upload a CSV/XLSX file, see every bad row (row number, column,
+rule) or a preview, confirm; large files import in a Celery task whose progress the page shows.
+Export: the changelist's current rows — visible to the user, with the active filters and
+search — as CSV or XLSX.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from . import imports, services
+from .models import ImportJob
+from .spreadsheets import (
+    ACTION_EXPORT_COLUMNS,
+    COLUMN_HELP,
+    IMPORT_COLUMNS,
+    RESULT_EXPORT_COLUMNS,
+    action_export_rows,
+    import_template,
+    read_results,
+    result_export_rows,
+    write_csv,
+    write_xlsx,
+)
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _download(content: bytes, kind: str, stem: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=CONTENT_TYPES[kind])
+    response["Content-Disposition"] = f'attachment; filename="{stem}.{kind}"'
+    return response
+
+
+class ExportAdminMixin:
+    """`export.csv` / `export.xlsx` of the changelist as the user sees it (visibility + filters)."""
+
+    export_columns: list[str] = []
+    export_stem = "export"
+    change_list_template = "admin/oap/export_change_list.html"
+
+    def export_rows(self, queryset):
+        raise NotImplementedError
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "export.<str:kind>",
+                self.admin_site.admin_view(self.export_view),
+                name="{}_{}_export".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request, kind):
+        if kind not in CONTENT_TYPES:
+            raise Http404("Export as csv or xlsx.")
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)  # the rule, the filters and the search
+        queryset = changelist.get_queryset(request)
+        rows = self.export_rows(queryset)
+        stem = f"{self.export_stem}-{timezone.localdate():%Y%m%d}"
+        writer = write_xlsx if kind == "xlsx" else write_csv
+        if kind == "xlsx":
+            return _download(writer(self.export_columns, rows, title=self.export_stem), kind, stem)
+        return _download(writer(self.export_columns, rows), kind, stem)
+
+
+class ActionExportAdminMixin(ExportAdminMixin):
+    export_columns = ACTION_EXPORT_COLUMNS
+    export_stem = "operational-actions"
+
+    def export_rows(self, queryset):
+        return action_export_rows(queryset)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Results file (.csv or .xlsx)",
+        help_text="Columns: " + ", ".join(IMPORT_COLUMNS) + ". Use codes, not names.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError("Upload a .csv or .xlsx file.")
+        if upload.size > 50 * 1024 * 1024:
+            raise forms.ValidationError("The file is larger than 50 MB; split it.")
+        return upload
+
+
+class ResultImportExportAdminMixin(ExportAdminMixin):
+    """Import of results from spreadsheets, and export of the changelist."""
+
+    export_columns = RESULT_EXPORT_COLUMNS
+    export_stem = "results"
+    change_list_template = "admin/oap/resultentry/import_export_change_list.html"
+
+    def export_rows(self, queryset):
+        return result_export_rows(queryset)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view
+        return [
+            path("import/", view(self.import_view), name="{}_{}_import".format(*info)),
+            path(
+                "import/template.<str:kind>",
+                view(self.template_view),
+                name="{}_{}_import_template".format(*info),
+            ),
+            path("import/<int:job_id>/", view(self.import_job_view), name="{}_{}_import_job".format(*info)),
+            path(
+                "import/<int:job_id>/progress.json",
+                view(self.import_progress_view),
+                name="{}_{}_import_progress".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _require_import(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+
+    def _context(self, request, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "has_view_permission": self.has_view_permission(request),
+            **extra,
+        }
+
+    def template_view(self, request, kind):
+        self._require_import(request)
+        if kind not in CONTENT_TYPES:
+            raise Http404("Templates come as csv or xlsx.")
+        return _download(import_template(kind), kind, "results-import-template")
+
+    def import_view(self, request):
+        self._require_import(request)
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            job = imports.import_job_create(by=request.user, data=upload.read(), filename=upload.name)
+            return redirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import_job", args=[job.pk])
+            )
+        recent = ImportJob.objects.filter(created_by=request.user)[:5]
+        context = self._context(
+            request,
+            title="Import results from a spreadsheet",
+            form=form,
+            columns=[(name, COLUMN_HELP[name]) for name in IMPORT_COLUMNS],
+            recent=recent,
+        )
+        return TemplateResponse(request, "admin/oap/resultentry/import.html", context)
+
+    def _job(self, request, job_id) -> ImportJob:
+        job = ImportJob.objects.filter(pk=job_id, created_by=request.user).first()
+        if job is None:
+            raise Http404("No such import of yours.")
+        return job
+
+    def import_job_view(self, request, job_id):
+        self._require_import(request)
+        job = self._job(request, job_id)
+        if request.method == "POST" and "confirm" in request.POST:
+            try:
+                job = imports.import_job_confirm(by=request.user, job=job)
+            except services.Frozen as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            if job.status == ImportJob.Status.DONE:
+                self.message_user(
+                    request,
+                    f"{job.imported_rows} result entries imported from {job.filename} as drafts; "
+                    "submit them for validation when ready.",
+                    messages.SUCCESS,
+                )
+                return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
+            return redirect(request.path)
+        preview = []
+        if job.status == ImportJob.Status.VALIDATED:
+            with job.file.open("rb") as handle:
+                sheet = read_results(handle.read(), job.filename)
+            preview = [
+                (number, [row.get(column, "") for column in IMPORT_COLUMNS])
+                for number, row in zip(sheet.row_numbers[:20], sheet.rows[:20], strict=True)
+            ]
+        context = self._context(
+            request,
+            title=f"Import of {job.filename}",
+            job=job,
+            progress=imports.job_progress(job),
+            preview=preview,
+            columns=IMPORT_COLUMNS,
+            working=job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
+        )
+        return TemplateResponse(request, "admin/oap/resultentry/import_job.html", context)
+
+    def import_progress_view(self, request, job_id):
+        self._require_import(request)
+        job = self._job(request, job_id)
+        return JsonResponse(
+            {
+                "status": job.status,
+                "progress": imports.job_progress(job),
+                "total_rows": job.total_rows,
+                "imported_rows": job.imported_rows,
+                "errors": job.errors,
+            }
+        )
