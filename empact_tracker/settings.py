@@ -26,7 +26,7 @@ SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])  # e.g. https://empact.example.eu
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "empact_tracker.apps.EmpactAdminConfig",  # django.contrib.admin with the dashboard site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -127,6 +127,8 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# While DEBUG is on (and in tests), whitenoise serves straight from the apps' static folders.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "admin:login"
 
@@ -196,7 +198,8 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
+    # Django's own loggers lose their default handlers and write through the root one
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
 }
 
 # --- Celery -------------------------------------------------------------------------------
@@ -208,8 +211,8 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="")
 if REDIS_SENTINEL_MASTER:
     _sentinel = {"master_name": REDIS_SENTINEL_MASTER}
-    if env("REDIS_SENTINEL_PASSWORD", default=""):
-        _sentinel["sentinel_kwargs"] = {"password": env("REDIS_SENTINEL_PASSWORD")}
+    if _sentinel_password := env("REDIS_SENTINEL_PASSWORD", default=""):
+        _sentinel["sentinel_kwargs"] = {"password": _sentinel_password}
     CELERY_BROKER_TRANSPORT_OPTIONS = dict(_sentinel)
     CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = dict(_sentinel)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING (JSON in production)
@@ -220,6 +223,42 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_RESULT_EXPIRES = env.int("CELERY_RESULT_EXPIRES", default=7 * 24 * 3600)
+CELERY_TASK_TRACK_STARTED = True
+# Long tasks (a factsheet compile) take one message at a time, so nothing waits behind them.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Time limits: the soft one raises SoftTimeLimitExceeded in the task (marked failed), the hard
+# one kills the process. The broker's visibility timeout must stay above the hard limit, or a
+# message still being worked on is handed to a second worker.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=10 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
+# Redis: a message taken by a worker that dies (SIGKILL, lost host) without acknowledging it
+# is handed out again once it is this old; workers look for such messages every
+# restore interval × throttle seconds (kombu's defaults: 10 × 10). Tests make both small.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),  # the Sentinel options, when set
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_RESTORE_THROTTLE", default=10),
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    **globals().get("CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS", {}),
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
+# Idempotent tasks (reporting) opt in to acks_late + reject_on_worker_lost on their decorator;
+# transient errors (database or broker connection lost) are retried with exponential backoff.
+CELERY_TASK_MAX_RETRIES = env.int("CELERY_TASK_MAX_RETRIES", default=5)
+CELERY_TASK_RETRY_BACKOFF_MAX = env.int("CELERY_TASK_RETRY_BACKOFF_MAX", default=600)
+# Beat: every night recompile the previous year's open (unpublished) factsheet, at this hour
+# (local time); an empty value switches it off.
+REPORTING_NIGHTLY_COMPILE_HOUR = env("REPORTING_NIGHTLY_COMPILE_HOUR", default="2")
+REPORTING_NIGHTLY_COMPILE_MINUTE = env.int("REPORTING_NIGHTLY_COMPILE_MINUTE", default=30)
+# Tests only: a compile pauses this many seconds inside its final transaction, so a test can
+# kill the worker there. Always 0 in production.
+REPORTING_TEST_PAUSE_SECONDS = env.float("REPORTING_TEST_PAUSE_SECONDS", default=0)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -268,6 +307,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
 }
+
+# --- Spreadsheet imports --------------------------------------------------------------------
+IMPORT_ASYNC_ROWS = env.int("IMPORT_ASYNC_ROWS", default=2000)  # larger files import in a task
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
 
 # --- Demo ---------------------------------------------------------------------------------
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="empact-demo")

@@ -1,0 +1,13 @@
+"""Report pages; included by the project under /reports/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "reporting"
+
+urlpatterns = [
+    path("factsheets/", views.factsheet_list, name="factsheet-list"),
+    path("factsheets/<int:year>/", views.factsheet_page, name="factsheet"),
+    path("factsheets/<int:year>/<str:filename>", views.download, name="download"),
+]
