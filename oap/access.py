@@ -312,6 +312,41 @@ def can_manage_years(user) -> bool:
     return sees_everything(user) and role_allows(user, "add", YearLock)
 
 
+# --- reports (yearly factsheets) ----------------------------------------------------------
+# Factsheets are aggregates. Published ones are readable by every signed-in user; open versions
+# (draft, compiling, compiled, failed) by analysts (the role holding reporting.compile_factsheet),
+# the hub and superusers, who also request compiles. Publishing locks the year's entries, so it
+# is for those who may lock years. Exports of entries never come from a factsheet: they are the
+# requester's visible rows (`ResultEntry.objects.visible_to`).
+
+REPORT_PUBLISHED = "published"
+
+
+def _active(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def can_read_report_drafts(user) -> bool:
+    return _active(user) and (sees_everything(user) or user.has_perm("reporting.compile_factsheet"))
+
+
+def can_compile_reports(user) -> bool:
+    return can_read_report_drafts(user)
+
+
+def can_publish_reports(user) -> bool:
+    return _active(user) and can_manage_years(user)
+
+
+def reports_visible_q(user) -> Q:
+    """The factsheets (rows with a `status`) the user may read."""
+    if not _active(user):
+        return NOTHING
+    if can_read_report_drafts(user):
+        return EVERYTHING
+    return Q(status=REPORT_PUBLISHED)
+
+
 # --- the authentication backend -------------------------------------------------------------
 
 

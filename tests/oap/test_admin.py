@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
-from django.core.files.base import ContentFile
 from django.contrib import admin
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
