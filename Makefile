@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format check migrate demo worker clean
+.PHONY: run test lint format check migrate demo worker bench clean
 
 # The virtualenv is rebuilt when requirements.txt changes.
 $(BIN)/.installed: requirements.txt
@@ -40,6 +40,12 @@ format: $(BIN)/.installed
 check: $(BIN)/.installed
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## bench: benchmarks on PostgreSQL (BENCH_DATABASE_URL, default empact_bench on 127.0.0.1; BENCH_SCALE,
+##        default 1.0 = 20 000 actions, 1 M entries): generates the data set once, prints a table, writes bench/results.json
+bench: $(BIN)/.installed
+	$(BIN)/python bench/generate.py
+	$(BIN)/python bench/run.py
 
 ## worker: a Celery worker (needs REDIS_URL)
 worker: $(BIN)/.installed

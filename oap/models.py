@@ -453,6 +453,26 @@ class ResultEntry(models.Model):
         indexes = [
             models.Index(fields=["year", "status", "result_type"], name="oap_result_year_status_idx"),
             models.Index(fields=["organisation", "year"], name="oap_result_org_year_idx"),
+            # the API's default list order (-year, action, organisation, counter, id): a page is
+            # read from the index instead of sorting every visible entry
+            models.Index(
+                fields=["-year", "action", "organisation", "result_type", "id"], name="oap_result_list_idx"
+            ),
+            # validated entries by year and counter, with their value: the factsheet compile and the
+            # yearly aggregates read this index only (index-only scans)
+            models.Index(
+                fields=["year", "result_type", "action", "organisation"],
+                include=["value", "id", "updated_at"],
+                condition=Q(status="validated"),
+                name="oap_result_valid_year_idx",
+            ),
+            # validated totals of a page of actions (the actions list)
+            models.Index(
+                fields=["action", "year", "result_type"],
+                include=["value"],
+                condition=Q(status="validated"),
+                name="oap_result_valid_action_idx",
+            ),
         ]
 
     def __str__(self) -> str:

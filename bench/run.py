@@ -1,0 +1,540 @@
+"""The benchmarks: factsheet compile, API list latency, bulk import, HTTP throughput.
+
+    make bench                                   # generate (if needed) and run at BENCH_SCALE (1.0)
+    BENCH_SCALE=0.05 .venv/bin/python bench/run.py --only compile,api
+
+Runs on the dedicated database of bench/generate.py (BENCH_DATABASE_URL) and writes
+bench/results.json; prints a table. Benchmarks are not tests: nothing asserts on time here.
+
+1. compile: `reporting.compile.compile_figures(year=…)` (EU-wide) for the year holding about a
+   quarter of the entries, against the bare SQL aggregate of that year's validated entries
+   grouped by result type (best of BENCH_REPEAT runs each).
+2. api: GET /api/v1/actions/ and /api/v1/results/ (pages of 50, various pages) through the whole
+   Django stack in process (test Client, knox token header), as a hub analyst (Europol) and as a
+   third-country coordinator (Colombia): p50/p95 ms and queries per request.
+3. import: `oap.services.results_record_bulk` (the path of POST /api/v1/results/bulk/ and the
+   admin spreadsheet import) for BENCH_IMPORT_ROWS rows as a German coordinator, rolled back,
+   against raw COPY of the same rows into the same table (rolled back too).
+4. http: requests per second of /api/v1/actions/ under gunicorn with the production settings
+   (DEBUG=0, empact_tracker/gunicorn.conf.py), 16 concurrent clients for 20 s, from wrk (or a
+   Python thread generator when wrk is not installed) on loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common
+
+RESULTS = common.BENCH_DIR / "results.json"
+PARTS = ("compile", "api", "import", "http")
+TARGETS = {
+    "compile_ratio": "<= 1.5",
+    "compile_seconds": "<= 3 (1 M entries)",
+    "api_p50_ms": "<= 30",
+    "api_queries": "constant, <= 8",
+    "third_country_vs_hub": "<= 1.3x",
+    "import_rows_per_s": ">= 25000",
+    "import_ratio_to_copy": ">= 0.2",
+    "requests_per_s": ">= 150",
+}
+#: in-process requests: the production settings, minus the HTTPS redirect (the test client speaks
+#: plain HTTP) and with throttling out of the way (a benchmark sends thousands of requests a minute)
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "SECURE_SSL_REDIRECT": "0",
+    "API_THROTTLE_USER": "100000000/minute",
+    "CONN_MAX_AGE": "60",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def percentile(values, q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def best_of(fn, repeat: int):
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times), result
+
+
+# --- 1. compile -------------------------------------------------------------------------------
+
+
+def bench_compile(repeat: int) -> dict:
+    from django.db import connection
+
+    from oap.models import ResultEntry
+
+    try:
+        from reporting.compile import compile_figures
+    except ImportError as error:  # reporting not ready
+        return {"compile_error": f"reporting.compile is not importable: {error}"}
+    table = ResultEntry._meta.db_table
+    with connection.cursor() as c:
+        c.execute(f"SELECT year, count(*) FROM {table} GROUP BY year ORDER BY year")
+        per_year = dict(c.fetchall())
+    total = sum(per_year.values())
+    # the year closest to a quarter of the entries, preferring one with a previous year
+    year = min(per_year, key=lambda y: (y - 1 not in per_year, abs(per_year[y] - total / 4), -y))
+    sql = (
+        f"SELECT result_type_id, SUM(value), COUNT(*) FROM {table} "
+        "WHERE status = 'validated' AND year = %s GROUP BY result_type_id"
+    )
+
+    def bare():
+        with connection.cursor() as c:
+            c.execute(sql, [year])
+            return c.fetchall()
+
+    compile_figures(year=year)  # warm the caches (and the connection)
+    bare()
+    compile_best, compile_median, compiled = best_of(lambda: compile_figures(year=year), repeat)
+    sql_best, sql_median, rows = best_of(bare, repeat)
+    return {
+        "compile_year": year,
+        "compile_year_entries": per_year[year],
+        "compile_year_validated_entries": sum(row[2] for row in rows),
+        "compile_seconds": round(compile_best, 3),
+        "compile_seconds_median": round(compile_median, 3),
+        "sql_seconds": round(sql_best, 3),
+        "sql_seconds_median": round(sql_median, 3),
+        "compile_ratio": round(compile_best / sql_best, 2),
+        "compile_checksum": compiled.checksum[:16],
+    }
+
+
+# --- 2. API latency ---------------------------------------------------------------------------
+
+
+def token_for(username: str) -> str:
+    from django.contrib.auth import get_user_model
+    from knox.models import AuthToken
+
+    user = get_user_model().objects.get(username=username)
+    return AuthToken.objects.create(user=user)[1]
+
+
+def bench_api(requests: int) -> dict:
+    import random
+
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    rng = random.Random(8)
+    client = Client()
+    out: dict = {"api_requests_per_case": requests}
+    for who, username in (("hub", common.HUB_ANALYST), ("third_country", common.PARTNER)):
+        header = {"HTTP_AUTHORIZATION": f"Token {token_for(username)}"}
+        for endpoint in ("actions", "results"):
+            url = f"/api/v1/{endpoint}/"
+            first = client.get(url, **header)
+            if first.status_code != 200:
+                raise SystemExit(f"GET {url} as {username}: {first.status_code} {first.content[:300]!r}")
+            count = first.json()["count"]
+            pages = max(1, -(-count // 50))
+            choices = list(range(1, min(pages, 50) + 1))
+            for page in rng.sample(choices, min(5, len(choices))):  # warm up
+                client.get(url, {"page": page}, **header)
+            times, queries = [], []
+            for _ in range(requests):
+                page = rng.choice(choices)
+                with CaptureQueriesContext(connection) as captured:
+                    start = time.perf_counter()
+                    response = client.get(url, {"page": page}, **header)
+                    elapsed = time.perf_counter() - start
+                assert response.status_code == 200, (url, page, response.status_code)
+                times.append(elapsed * 1000)
+                queries.append(len(captured))
+                reset_queries()
+            key = f"{endpoint}_{who}"
+            out[f"{key}_count"] = count
+            out[f"{key}_p50_ms"] = round(percentile(times, 0.5), 1)
+            out[f"{key}_p95_ms"] = round(percentile(times, 0.95), 1)
+            out[f"{key}_queries"] = max(queries)
+            out[f"{key}_queries_min"] = min(queries)
+    for endpoint in ("actions", "results"):
+        out[f"{endpoint}_third_country_vs_hub"] = round(
+            out[f"{endpoint}_third_country_p50_ms"] / out[f"{endpoint}_hub_p50_ms"], 2
+        )
+    return out
+
+
+# --- 3. bulk import ---------------------------------------------------------------------------
+
+
+def import_rows(username: str, limit: int) -> list[dict]:
+    """Rows a coordinator may record: their organisation's counters in actions it takes part in,
+    for a year the data set does not use (so no row collides with an existing entry)."""
+    from django.contrib.auth import get_user_model
+
+    from oap.models import Participation, ResultType
+
+    user = get_user_model().objects.select_related("organisation").get(username=username)
+    codes = list(
+        Participation.objects.filter(organisation=user.organisation)
+        .order_by("action__code")
+        .values_list("action__code", flat=True)
+    )
+    types = list(ResultType.objects.order_by("order", "code").values_list("code", flat=True))
+    rows = []
+    for index in range(limit):
+        action_index, rest = divmod(index, len(types) * 3)
+        if action_index >= len(codes):
+            break
+        type_index, period = divmod(rest, 3)
+        rows.append(
+            {
+                "action": codes[action_index],
+                "organisation": user.organisation.code,
+                "result_type": types[type_index],
+                "year": 2026,
+                "half_year": (None, 1, 2)[period],
+                "value": str(index % 997),
+                "comment": "",
+            }
+        )
+    return rows
+
+
+def bench_import(limit: int) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from oap import services
+    from oap.models import OperationalAction, Organisation, ResultEntry, ResultType
+
+    user = get_user_model().objects.select_related("organisation").get(username=common.IMPORTER)
+    rows = import_rows(common.IMPORTER, limit)
+    with transaction.atomic():
+        start = time.perf_counter()
+        created = services.results_record_bulk(by=user, rows=rows, max_rows=len(rows))
+        elapsed = time.perf_counter() - start
+        assert len(created) == len(rows)
+        transaction.set_rollback(True)
+
+    # the same rows, as raw COPY (codes resolved to ids beforehand: what COPY needs)
+    actions = dict(
+        OperationalAction.objects.filter(code__in={r["action"] for r in rows}).values_list("code", "pk")
+    )
+    organisations = dict(Organisation.objects.values_list("code", "pk"))
+    types = dict(ResultType.objects.values_list("code", "pk"))
+    now = datetime.now(UTC).isoformat()
+    lines = [
+        f"{actions[r['action']]}\t{organisations[r['organisation']]}\t{types[r['result_type']]}\t{r['year']}\t"
+        f"{r['half_year'] or chr(92) + 'N'}\t{r['value']}\tdraft\t\t\t{user.pk}\t{now}\t{now}\n"
+        for r in rows
+    ]
+    columns = (
+        "action_id, organisation_id, result_type_id, year, half_year, value, status, comment, "
+        "return_reason, entered_by_id, entered_at, updated_at"
+    )
+    with transaction.atomic(), connection.cursor() as c:
+        start = time.perf_counter()
+        with c.cursor.copy(f"COPY {ResultEntry._meta.db_table} ({columns}) FROM STDIN") as copy:
+            for first in range(0, len(lines), 20_000):
+                copy.write("".join(lines[first : first + 20_000]))
+        copy_elapsed = time.perf_counter() - start
+        transaction.set_rollback(True)
+    rate, copy_rate = len(rows) / elapsed, len(rows) / copy_elapsed
+    return {
+        "import_rows": len(rows),
+        "import_seconds": round(elapsed, 2),
+        "import_rows_per_s": round(rate),
+        "copy_seconds": round(copy_elapsed, 2),
+        "copy_rows_per_s": round(copy_rate),
+        "import_ratio_to_copy": round(rate / copy_rate, 3),
+    }
+
+
+# --- 4. HTTP throughput under gunicorn --------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"gunicorn did not answer {url} within {seconds} s")
+
+
+def thread_load(url: str, token: str, clients: int, seconds: float) -> dict:
+    """A Python load generator (when wrk is missing): `clients` threads with keep-alive."""
+    import http.client
+
+    counts = [0] * clients
+    errors = [0] * clients
+    stop = time.monotonic() + seconds
+    parsed = urllib.request.urlparse(url)
+
+    def worker(i):
+        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+        while time.monotonic() < stop:
+            conn.request("GET", parsed.path, headers={"Authorization": f"Token {token}"})
+            response = conn.getresponse()
+            response.read()
+            if response.status == 200:
+                counts[i] += 1
+            else:
+                errors[i] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - start
+    return {
+        "requests": sum(counts),
+        "non_2xx": sum(errors),
+        "seconds": round(elapsed, 1),
+        "requests_per_s": round(sum(counts) / elapsed, 1),
+        "load_generator": "python threads",
+    }
+
+
+def run_wrk(url: str, token: str, clients: int, seconds: int) -> dict:
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{clients}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        "-H",
+        f"Authorization: Token {token}",
+        url,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    total = int(re.search(r"(\d+) requests in", output).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    latency = {
+        q: m.group(2)
+        for q in ("50%", "99%")
+        if (m := re.search(rf"\s({re.escape(q)})\s+([\d.]+\w+)", output))
+    }
+    return {
+        "requests": total,
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "seconds": seconds,
+        "requests_per_s": rate,
+        "latency_p50": latency.get("50%"),
+        "latency_p99": latency.get("99%"),
+        "load_generator": "wrk -t2",
+    }
+
+
+def bench_http(clients: int, seconds: int) -> dict:
+    token = token_for(common.HUB_ANALYST)
+    port = free_port()
+    env = {
+        **os.environ,
+        **PRODUCTION_ENV,
+        "DATABASE_URL": common.bench_url(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = open(Path(tempfile.gettempdir()) / "empact-bench-gunicorn.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(
+        [str(gunicorn), "-c", "empact_tracker/gunicorn.conf.py", "empact_tracker.wsgi"],
+        cwd=common.ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        url = f"http://127.0.0.1:{port}/api/v1/actions/"
+        request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:  # the page answers 200
+            assert response.status == 200, response.status
+        if shutil.which("wrk"):
+            run_wrk(url, token, clients, 3)  # warm every worker
+            result = run_wrk(url, token, clients, seconds)
+        else:
+            thread_load(url, token, clients, 3)
+            result = thread_load(url, token, clients, seconds)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+    workers = os.environ.get("WEB_CONCURRENCY") or str(min((os.cpu_count() or 1) * 2 + 1, 8))
+    return {
+        "requests_per_s": result["requests_per_s"],
+        "http_clients": clients,
+        "http_seconds": seconds,
+        "http_requests": result["requests"],
+        "http_non_2xx": result["non_2xx"],
+        "http_latency_p50": result.get("latency_p50"),
+        "http_latency_p99": result.get("latency_p99"),
+        "http_load_generator": result["load_generator"],
+        "gunicorn_workers": int(workers),
+    }
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def machine_facts() -> dict:
+    from django.db import connection
+
+    from oap.models import OperationalAction, Participation, ResultEntry
+
+    with connection.cursor() as c:
+        c.execute("SHOW server_version")
+        version = c.fetchone()[0]
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "scale": common.scale(),
+        "cores": os.cpu_count(),
+        "postgresql": version,
+        "python": platform.python_version(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "actions": OperationalAction.objects.count(),
+        "participations": Participation.objects.count(),
+        "entries": ResultEntry.objects.count(),
+    }
+
+
+def print_table(results: dict) -> None:
+    def row(name, value, target=""):
+        print(f"  {name:<44} {value!s:>14}   {target}")
+
+    print(
+        f"\nEMPACT Tracker benchmarks: scale {results['scale']} ({results['entries']} entries, "
+        f"{results['actions']} actions), {results['cores']} cores, PostgreSQL {results['postgresql']}, "
+        f"load {results['load_average_at_start']}"
+    )
+    if "compile_seconds" in results:
+        row(
+            f"compile_seconds (year {results['compile_year']})",
+            results["compile_seconds"],
+            TARGETS["compile_seconds"],
+        )
+        row("sql_seconds", results["sql_seconds"])
+        row("compile_ratio", results["compile_ratio"], TARGETS["compile_ratio"])
+    elif "compile_error" in results:
+        row("compile", results["compile_error"])
+    for endpoint in ("actions", "results"):
+        for who in ("hub", "third_country"):
+            key = f"{endpoint}_{who}"
+            if f"{key}_p50_ms" in results:
+                row(
+                    f"/api/v1/{endpoint}/ {who} p50 / p95 ms",
+                    f"{results[f'{key}_p50_ms']} / {results[f'{key}_p95_ms']}",
+                    TARGETS["api_p50_ms"],
+                )
+                row(
+                    f"/api/v1/{endpoint}/ {who} queries (min-max)",
+                    f"{results[f'{key}_queries_min']}-{results[f'{key}_queries']}",
+                    TARGETS["api_queries"],
+                )
+        if f"{endpoint}_third_country_vs_hub" in results:
+            row(
+                f"/api/v1/{endpoint}/ third country / hub",
+                results[f"{endpoint}_third_country_vs_hub"],
+                TARGETS["third_country_vs_hub"],
+            )
+    if "import_rows_per_s" in results:
+        row(
+            f"import_rows_per_s ({results['import_rows']} rows)",
+            results["import_rows_per_s"],
+            TARGETS["import_rows_per_s"],
+        )
+        row("copy_rows_per_s", results["copy_rows_per_s"])
+        row("import_ratio_to_copy", results["import_ratio_to_copy"], TARGETS["import_ratio_to_copy"])
+    if "requests_per_s" in results:
+        row(
+            f"requests_per_s ({results['http_clients']} clients, {results['gunicorn_workers']} workers)",
+            results["requests_per_s"],
+            TARGETS["requests_per_s"],
+        )
+    print(f"\nwritten to {RESULTS.relative_to(common.ROOT)}")
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description="EMPACT Tracker benchmarks (see bench/run.py)")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts: {', '.join(PARTS)}")
+    parser.add_argument("--requests", type=int, default=int(os.environ.get("BENCH_API_REQUESTS", 200)))
+    parser.add_argument("--import-rows", type=int, default=int(os.environ.get("BENCH_IMPORT_ROWS", 50_000)))
+    parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", 3)))
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_HTTP_SECONDS", 20)))
+    args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}")
+
+    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic here
+    common.setup_django(**PRODUCTION_ENV)
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("SELECT to_regclass('bench_meta')")
+        if c.fetchone()[0] is None:
+            raise SystemExit("no benchmark data set: run bench/generate.py first (make bench does)")
+    results = machine_facts()
+    if "compile" in parts:
+        results.update(bench_compile(args.repeat))
+    if "api" in parts:
+        results.update(bench_api(args.requests))
+    if "import" in parts:
+        results.update(bench_import(args.import_rows))
+    if "http" in parts:
+        results.update(bench_http(args.clients, args.seconds))
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["targets"] = TARGETS
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    return results
+
+
+if __name__ == "__main__":
+    main()
