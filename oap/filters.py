@@ -9,10 +9,16 @@ from __future__ import annotations
 import datetime
 
 import django_filters as df
+from django import forms
 from django.db.models import Q
+from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 
 from .choices import ActionStatus, EntryStatus, HalfYear, HandlingLevel, OrganisationKind, ResultCategory
 from .models import (
+    MAX_YEAR,
+    MIN_YEAR,
     OperationalAction,
     OperationalActionPlan,
     Organisation,
@@ -21,6 +27,48 @@ from .models import (
     ResultEntry,
     ResultType,
 )
+
+
+class YearField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", MIN_YEAR)
+        kwargs.setdefault("max_value", MAX_YEAR)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR})
+class YearFilter(df.NumberFilter):
+    """A reporting year: a whole number from MIN_YEAR to MAX_YEAR (anything else is a 400 naming it)."""
+
+    field_class = YearField
+
+
+class SinceField(IsoDateTimeField):
+    """An ISO 8601 date and time that the database can compare with (no overflow at year 1 or 9999)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None:
+            try:
+                value.astimezone(datetime.UTC)
+                value.astimezone(timezone.get_current_timezone())
+            except OverflowError as error:
+                raise forms.ValidationError(
+                    "Give a date and time from year 1 to 9999, e.g. 2024-01-31T12:00:00Z.", code="invalid"
+                ) from error
+        return value
+
+
+class UpdatedSinceFilter(df.IsoDateTimeFilter):
+    """Rows changed at or after an ISO 8601 date and time."""
+
+    field_class = SinceField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("field_name", "updated_at")
+        kwargs.setdefault("lookup_expr", "gte")
+        kwargs.setdefault("label", "Changed at or after (ISO 8601, e.g. 2024-01-31T12:00:00Z)")
+        super().__init__(**kwargs)
 
 
 class CodesFilter(df.BaseInFilter, df.CharFilter):
@@ -60,7 +108,7 @@ class PlanFilterSet(df.FilterSet):
     cycle = CodesFilter(field_name="priority__cycle__code", label="Cycle code(s)")
     priority = CodesFilter(field_name="priority__code", label="Priority code(s)")
     driver = CodesFilter(field_name="driver__code", label="Driver organisation code(s)")
-    year = df.NumberFilter(method="in_year", label="Plans running in this year")
+    year = YearFilter(method="in_year", label="Plans running in this year")
     q = df.CharFilter(method="search", label="Code or name contains")
 
     class Meta:
@@ -84,10 +132,8 @@ class ActionFilterSet(df.FilterSet):
         method="with_participant", label="Participating organisation code(s), any role"
     )
     leader = CodesFilter(method="led_by", label="Leading organisation code(s)")
-    year = df.NumberFilter(method="in_year", label="Actions running in this year")
-    updated_since = df.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", label="Changed at or after"
-    )
+    year = YearFilter(method="in_year", label="Actions running in this year")
+    updated_since = UpdatedSinceFilter()
     q = df.CharFilter(method="search", label="Code, title or description contains")
 
     class Meta:
@@ -128,11 +174,9 @@ class ResultFilterSet(df.FilterSet):
     result_type = CodesFilter(field_name="result_type__code", label="Counter code(s)")
     category = df.MultipleChoiceFilter(field_name="result_type__category", choices=ResultCategory.choices)
     status = df.MultipleChoiceFilter(choices=EntryStatus.choices)
-    year = df.NumberFilter()
+    year = YearFilter(label="Reporting year")
     half_year = df.ChoiceFilter(choices=HalfYear.choices)
-    updated_since = df.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", label="Changed at or after"
-    )
+    updated_since = UpdatedSinceFilter()
     q = df.CharFilter(method="search", label="Action code or title, organisation or counter contains")
 
     class Meta:

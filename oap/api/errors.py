@@ -33,6 +33,8 @@ def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
         for key, value in errors.items():
             name = "non_field_errors" if key in ("__all__", "non_field_errors") and not prefix else key
             path = f"{prefix}.{name}" if prefix else str(name)
+            if isinstance(key, int):  # a list given as {index: errors}, e.g. a bulk request's rows
+                path = f"{prefix}[{key}]"
             if key in ("__all__", "non_field_errors") and prefix:
                 path = prefix
             flat.update(_flatten(value, path))
@@ -87,7 +89,7 @@ def exception_handler(exc, context):
         message = "The request body could not be read; send well-formed JSON."
         code = "parse_error"
     else:
-        errors = errors or {}
+        errors = errors or getattr(exc, "errors", None) or {}  # e.g. a page beyond the last names `page`
         message = str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
         code = codes.get("detail", "error") if isinstance(codes, dict) else (codes or "error")

@@ -2,15 +2,62 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from rest_framework import exceptions, pagination
 
 MAX_PAGE_SIZE = 500
+#: lists longer than this have their count cached for COUNT_CACHE_SECONDS (shorter lists: exact, live)
+EXACT_COUNT_LIMIT = 1_000
+COUNT_CACHE_SECONDS = 60
+
+
+class CachedCountPaginator(Paginator):
+    """Counting a million visible rows costs more than the page itself: such counts are cached.
+
+    A cached count for the same SQL (the same filters and the same access scope) is used when
+    there is one; otherwise a bounded count tells short lists (exact and live, as before) from
+    long ones, whose exact count is then computed once and cached for COUNT_CACHE_SECONDS.
+    """
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        if not hasattr(queryset, "query"):
+            return super().count
+        try:
+            sql, params = queryset.order_by().query.sql_with_params()
+        except EmptyResultSet:  # `.none()`
+            return super().count
+        key = "api-count:" + hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        bounded = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+        if bounded <= EXACT_COUNT_LIMIT:
+            return bounded
+        total = queryset.count()
+        cache.set(key, total, COUNT_CACHE_SECONDS)
+        return total
+
+
+class PageNotFound(exceptions.NotFound):
+    """A page beyond the last one: a 404 whose `errors` names `page`."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.errors = {"page": [detail]}
 
 
 class StablePagination(pagination.PageNumberPagination):
     """Pages of `page_size` rows (default 50, at most 500) in a stable order."""
 
     page_size = 50
+    django_paginator_class = CachedCountPaginator
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
 
@@ -29,7 +76,20 @@ class StablePagination(pagination.PageNumberPagination):
         return self.page_size
 
     def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw not in self.last_page_strings:
+            try:
+                number = int(raw)
+            except ValueError:
+                number = 0
+            if number < 1:
+                raise exceptions.ValidationError({"page": ["Give a whole number, 1 or more (or `last`)."]})
         try:
             return super().paginate_queryset(queryset, request, view)
         except exceptions.NotFound as error:
-            raise exceptions.NotFound(str(error.detail)) from error
+            raise PageNotFound(
+                f"There is no page {raw}: the last page is {self._last_page(queryset, request)}."
+            ) from error
+
+    def _last_page(self, queryset, request) -> int:
+        return self.django_paginator_class(queryset, self.get_page_size(request)).num_pages

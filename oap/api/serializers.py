@@ -30,6 +30,24 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class CodeField(serializers.SlugRelatedField):
+    """A related row given by its `code`; text the database cannot hold (NUL) is refused, not looked up."""
+
+    default_error_messages = {
+        **serializers.SlugRelatedField.default_error_messages,
+        "null_characters": "Null characters are not allowed.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "code")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("null_characters")
+        return super().to_internal_value(data)
+
+
 class OrganisationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organisation
@@ -118,9 +136,19 @@ class ActionSerializer(serializers.ModelSerializer):
 
 
 class ResultSerializer(StrictSerializer, serializers.ModelSerializer):
-    action = serializers.SlugRelatedField(slug_field="code", queryset=OperationalAction.objects.all())
-    organisation = serializers.SlugRelatedField(slug_field="code", queryset=Organisation.objects.all())
-    result_type = serializers.SlugRelatedField(slug_field="code", queryset=ResultType.objects.all())
+    # the same words as the bulk endpoint's; a hidden action is "not found" like a missing one
+    action = CodeField(
+        queryset=OperationalAction.objects.all(),
+        error_messages={"does_not_exist": "No operational action with code '{value}'."},
+    )
+    organisation = CodeField(
+        queryset=Organisation.objects.all(),
+        error_messages={"does_not_exist": "No organisation with code '{value}'."},
+    )
+    result_type = CodeField(
+        queryset=ResultType.objects.all(),
+        error_messages={"does_not_exist": "No result type with code '{value}'."},
+    )
     value = serializers.DecimalField(max_digits=18, decimal_places=3, min_value=0, coerce_to_string=True)
 
     class Meta:

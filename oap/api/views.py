@@ -34,9 +34,16 @@ from oap.models import (
     ResultEntry,
     ResultType,
 )
+from oap.spreadsheets import (
+    ACTION_EXPORT_COLUMNS,
+    RESULT_EXPORT_COLUMNS,
+    action_export_rows,
+    result_export_rows,
+)
 
 from . import serializers as s
-from .base import RestrictedViewSet, StableOrderingFilter
+from .base import AUTHENTICATION_CLASSES, RestrictedViewSet, StableOrderingFilter
+from .exports import ExportMixin
 
 FILTERS = [DjangoFilterBackend, StableOrderingFilter]
 
@@ -140,9 +147,12 @@ def validated_totals(user, action_ids) -> dict[int, dict[str, dict[str, str]]]:
     ),
     retrieve=extend_schema(summary="One operational action"),
 )
-class ActionViewSet(ReadOnlyViewSet):
+class ActionViewSet(ExportMixin, ReadOnlyViewSet):
     model = OperationalAction
     serializer_class = s.ActionSerializer
+    export_columns = ACTION_EXPORT_COLUMNS
+    export_stem = "operational-actions"
+    export_rows = staticmethod(action_export_rows)
     filterset_class = ActionFilterSet
     ordering_fields = ["code", "start", "end", "updated_at", "status"]
     ordering = ["code"]
@@ -178,6 +188,7 @@ class ActionViewSet(ReadOnlyViewSet):
     destroy=extend_schema(summary="Delete an open entry of your organisation"),
 )
 class ResultViewSet(
+    ExportMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -186,10 +197,15 @@ class ResultViewSet(
 ):
     model = ResultEntry
     serializer_class = s.ResultSerializer
+    export_columns = RESULT_EXPORT_COLUMNS
+    export_stem = "results"
+    export_rows = staticmethod(result_export_rows)
     filterset_class = ResultFilterSet
     filter_backends = FILTERS
     ordering_fields = ["year", "updated_at", "value", "action__code", "organisation__code"]
-    ordering = ["-year", "action__code", "organisation__code", "result_type__code"]
+    # by ids, not codes: a page is read in the order of the index oap_result_list_idx (no sort of
+    # every visible entry); `ordering=action__code` etc. still sort by code
+    ordering = ["-year", "action_id", "organisation_id", "result_type_id"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def optimise(self, queryset):
@@ -298,6 +314,8 @@ class ResultViewSet(
 
 class MeView(APIView):
     """Who am I: my organisation, my role and what I may do."""
+
+    authentication_classes = AUTHENTICATION_CLASSES
 
     @extend_schema(summary="Who am I, and what may I do", responses={200: s.MeSerializer})
     def get(self, request):

@@ -63,7 +63,13 @@ def data(db):
     job = ImportJob(created_by=coordinator, filename="results.csv", total_rows=1)
     job.file.save("results.csv", ContentFile(b"action,organisation,result_type,year,value\n"), save=True)
     return {
-        "superuser": UserFactory(username="root", organisation=None, is_superuser=True, is_staff=True),"spain": spain, "germany": germany, "plan": plan, "action": action, "arrests": arrests}
+        "superuser": UserFactory(username="root", organisation=None, is_superuser=True, is_staff=True),
+        "spain": spain,
+        "germany": germany,
+        "plan": plan,
+        "action": action,
+        "arrests": arrests,
+    }
 
 
 def test_every_oap_model_is_registered():

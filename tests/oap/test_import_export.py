@@ -231,3 +231,14 @@ def test_export_follows_the_active_filters(client, partner_world):
     client.force_login(partner_world)
     url = reverse("admin:oap_resultentry_export", args=["csv"]) + "?q=MS"
     assert exported_actions(client, url, "csv") == ["MS 1.1"]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_api_export_holds_only_rows_the_partner_may_see_with_its_filters(client, partner_world, kind):
+    client.force_login(partner_world)
+    results = exported_actions(client, f"/api/v1/results/export/?file={kind}", kind)
+    assert results == ["DRUGS-CCH 1.1", "MS 1.1"]
+    actions = exported_actions(client, f"/api/v1/actions/export/?file={kind}", kind)
+    assert actions == ["DRUGS-CCH 1.1", "MS 1.1"]
+    assert exported_actions(client, f"/api/v1/results/export/?file={kind}&action=MS 1.1", kind) == ["MS 1.1"]
+    assert client.get("/api/v1/results/export/?file=pdf").status_code == 400

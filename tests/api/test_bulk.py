@@ -1,0 +1,129 @@
+"""Bulk results: 5 000 at once, all or nothing, with their audit trail, in a bounded number of queries."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from oap.choices import EntryStatus
+from oap.models import Participation, ResultEntry, ResultType, User
+
+pytestmark = pytest.mark.django_db
+
+BULK = "/api/v1/results/bulk/"
+
+
+def spanish_rows(count):
+    """`count` distinct rows for Spain: its participations × counters × 2024/2025 × periods."""
+    actions = list(
+        Participation.objects.filter(organisation__code="ES")
+        .order_by("action__code")
+        .values_list("action__code", flat=True)
+    )
+    counters = list(ResultType.objects.order_by("code").values_list("code", flat=True))
+    rows = [
+        {
+            "action": action,
+            "organisation": "ES",
+            "result_type": counter,
+            "year": year,
+            "half_year": half,
+            "value": f"{(i * 7) % 1000}.{i % 1000:03d}",
+            "comment": f"row {i}" if i % 10 == 0 else "",
+        }
+        for i, (action, counter, year, half) in enumerate(
+            (a, c, y, h) for a in actions for c in counters for y in (2024, 2025) for h in (None, 1, 2)
+        )
+    ]
+    assert len(rows) >= count, f"the demo gives only {len(rows)} distinct rows for Spain"
+    return rows[:count]
+
+
+@pytest.fixture
+def spain(demo_data):
+    user = User.objects.get(username="es.coordinator")
+    _, key = AuthToken.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return user, client
+
+
+def state():
+    return ResultEntry.objects.count(), ResultEntry.history.model.objects.count()
+
+
+def test_5000_results_are_created_at_once_with_their_history(spain):
+    user, client = spain
+    rows = spanish_rows(5000)
+    entries, history = state()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(BULK, {"results": rows}, format="json")
+    assert response.status_code == 201, response.content[:2000]
+    body = response.json()
+
+    # exactly 5 000 drafts, entered by the user, each with its history record naming the user
+    created = ResultEntry.objects.filter(entered_by=user, year__in=[2024, 2025])
+    assert body["created"] == 5000 == created.count() == ResultEntry.objects.count() - entries
+    assert set(created.values_list("status", flat=True)) == {EntryStatus.DRAFT}
+    assert set(created.values_list("organisation__code", flat=True)) == {"ES"}
+    records = ResultEntry.history.model.objects.filter(id__in=created.values("pk"))
+    assert ResultEntry.history.model.objects.count() - history == 5000 == records.count()
+    assert set(records.values_list("history_type", "history_user_id")) == {("+", user.pk)}
+
+    # the response lists the created entries, as stored
+    assert len(body["results"]) == 5000
+    assert {r["id"] for r in body["results"]} == set(created.values_list("pk", flat=True))
+    by_key = {(r["action"], r["result_type"], r["year"], r["half_year"]): r for r in body["results"]}
+    for row in rows[::499]:
+        listed = by_key[(row["action"], row["result_type"], row["year"], row["half_year"])]
+        assert Decimal(listed["value"]) == Decimal(row["value"])
+        assert listed["status"] == "draft" and listed["organisation"] == "ES"
+        assert listed["comment"] == row["comment"]
+
+    # set-wise: the reads do not grow with the number of rows; the INSERTs come in batches (of
+    # 2 000 rows on PostgreSQL; SQLite's backend splits them further, by its parameter limit)
+    sql = [q["sql"] for q in queries.captured_queries]
+    reads = [q for q in sql if not q.startswith(("INSERT", "SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert len(reads) <= 15, [q[:120] for q in reads]
+    if connection.vendor == "postgresql":
+        assert len(sql) <= 30, [q[:120] for q in sql]
+
+    # the same bulk again: every row a duplicate, refused, nothing created
+    again = client.post(BULK, {"results": rows}, format="json")
+    assert again.status_code == 400
+    errors = again.json()["errors"]
+    assert len(errors) == 5000
+    assert all(key.endswith(".result_type") and "already reported" in m[0] for key, m in errors.items())
+    assert state() == (entries + 5000, history + 5000)
+
+
+def test_all_or_nothing_when_the_last_row_is_bad(spain):
+    _, client = spain
+    rows = spanish_rows(5000)
+    rows[-1]["value"] = "-1"
+    before = state()
+    response = client.post(BULK, {"results": rows}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"results[4999].value"}
+    assert state() == before
+
+
+def test_a_bulk_is_recorded_by_the_partner_too(demo_data):
+    """Colombia records results for its own organisation in the actions it takes part in."""
+    user = User.objects.get(username="co.partner")
+    client = APIClient()
+    client.force_authenticate(user)
+    actions = Participation.objects.filter(organisation=user.organisation).values_list(
+        "action__code", flat=True
+    )
+    rows = [
+        {"action": code, "organisation": "CO", "result_type": "arrests", "year": 2024, "value": 1}
+        for code in actions
+    ]
+    response = client.post(BULK, {"results": rows}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["created"] == len(rows) == len(response.json()["results"])
+    assert {r["action"] for r in response.json()["results"]} == set(actions)
