@@ -61,7 +61,6 @@ class OrganisationViewSet(ReadOnlyViewSet):
     serializer_class = s.OrganisationSerializer
     filterset_class = OrganisationFilterSet
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
     ordering_fields = ["code", "name", "kind"]
     ordering = ["code"]
 
@@ -73,7 +72,6 @@ class CycleViewSet(ReadOnlyViewSet):
     model = Cycle
     serializer_class = s.CycleSerializer
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
     ordering_fields = ["start_year", "code"]
     ordering = ["start_year"]
 
@@ -101,7 +99,6 @@ class ResultTypeViewSet(ReadOnlyViewSet):
     serializer_class = s.ResultTypeSerializer
     filterset_class = ResultTypeFilterSet
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
     ordering_fields = ["order", "code"]
     ordering = ["order", "code"]
 
