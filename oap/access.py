@@ -156,10 +156,14 @@ def plan_managed_q(user) -> Q:
     return EVERYTHING if sees_everything(user) else NOTHING
 
 
-def entry_visible_q(user) -> Q:
-    """Result entries follow their action; drafts stay with their own organisation and the hub."""
+def entry_visible_q(user, among_actions=None) -> Q:
+    """Result entries follow their action; drafts stay with their own organisation and the hub.
+
+    `among_actions` (ids) narrows the rule to the entries of those actions, and the action check
+    to those actions only: the totals of a page of actions test 50 actions, not every visible one.
+    """
     if sees_everything(user):
-        return EVERYTHING
+        return EVERYTHING if among_actions is None else Q(action_id__in=among_actions)
     organisation = organisation_of(user)
     if organisation is None:
         return NOTHING
@@ -167,8 +171,25 @@ def entry_visible_q(user) -> Q:
     # planner then reads a page of entries in index order instead of joining and sorting them all
     from .models import OperationalAction
 
-    visible_actions = OperationalAction.objects.filter(action_visible_q(user)).values("pk")
-    return Q(action_id__in=visible_actions) & (~Q(status=EntryStatus.DRAFT) | Q(organisation=organisation))
+    visible_actions = OperationalAction.objects.filter(action_visible_q(user))
+    if among_actions is not None:
+        visible_actions = visible_actions.filter(pk__in=among_actions)
+    return Q(action_id__in=visible_actions.values("pk")) & (
+        ~Q(status=EntryStatus.DRAFT) | Q(organisation=organisation)
+    )
+
+
+def visible_entries_of_actions(user, action_ids) -> QuerySet:
+    """The result entries of the actions `action_ids` that `user` may see — the same rule as
+    ``restrict(ResultEntry.objects.all(), user, "view")``, evaluated for those actions only."""
+    from .models import ResultEntry
+
+    if not role_allows(user, "view", ResultEntry):
+        return ResultEntry.objects.none()
+    q = entry_visible_q(user, among_actions=list(action_ids))
+    if q is NOTHING:
+        return ResultEntry.objects.none()
+    return ResultEntry.objects.filter(q)
 
 
 def entry_changeable_q(user) -> Q:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.db import transaction
-from django.db.models import Prefetch, Sum
+from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -15,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oap import access, services
-from oap.choices import EntryStatus
 from oap.filters import (
     ActionFilterSet,
     OrganisationFilterSet,
@@ -41,6 +38,7 @@ from oap.spreadsheets import (
     result_export_rows,
 )
 
+from . import listing
 from . import serializers as s
 from .base import AUTHENTICATION_CLASSES, RestrictedViewSet, StableOrderingFilter
 from .exports import ExportMixin
@@ -121,21 +119,6 @@ class PlanViewSet(ReadOnlyViewSet):
         return queryset.select_related("priority__cycle", "driver").prefetch_related("co_drivers")
 
 
-def validated_totals(user, action_ids) -> dict[int, dict[str, dict[str, str]]]:
-    """{action id: {year: {counter code: total}}} of the validated entries the user may see."""
-    rows = (
-        ResultEntry.objects.visible_to(user)
-        .filter(action_id__in=action_ids, status=EntryStatus.VALIDATED)
-        .values_list("action_id", "year", "result_type__code")
-        .annotate(total=Sum("value"))
-        .order_by()
-    )
-    totals: dict[int, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
-    for action_id, year, code, total in rows:
-        totals[action_id][str(year)][code] = f"{total.normalize():f}"
-    return totals
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="List operational actions you may see",
@@ -166,8 +149,14 @@ class ActionViewSet(ExportMixin, ReadOnlyViewSet):
         if args:
             rows = args[0] if kwargs.get("many") else [args[0]]
             kwargs.setdefault("context", self.get_serializer_context())
-            kwargs["context"]["totals"] = validated_totals(self.request.user, [row.pk for row in rows])
+            kwargs["context"]["totals"] = listing.validated_totals(
+                self.request.user, [row.pk for row in rows]
+            )
         return super().get_serializer(*args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(listing.action_values(self.filter_queryset(self.visible())))
+        return self.get_paginated_response(listing.actions(page, request.user))
 
 
 @extend_schema_view(
@@ -207,6 +196,10 @@ class ResultViewSet(
 
     def optimise(self, queryset):
         return queryset.select_related("action", "organisation", "result_type")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(listing.result_values(self.filter_queryset(self.visible())))
+        return self.get_paginated_response(listing.results(page))
 
     def get_serializer_class(self):
         if self.action == "partial_update":
