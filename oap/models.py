@@ -365,7 +365,11 @@ class ResultEntry(models.Model):
         OperationalAction, on_delete=models.PROTECT, related_name="results", verbose_name=_("action")
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="results", verbose_name=_("organisation")
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="results",
+        verbose_name=_("organisation"),
+        db_index=False,  # oap_result_org_year_idx (organisation, year) serves it
     )
     result_type = models.ForeignKey(
         ResultType, on_delete=models.PROTECT, related_name="entries", verbose_name=_("result type")
@@ -410,7 +414,11 @@ class ResultEntry(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords()
+    # the audit trail is read per entry (its id) and by date: the copied foreign keys and
+    # updated_at need no index of their own there, and each one costs every bulk import
+    history = HistoricalRecords(
+        no_db_index=["action", "organisation", "result_type", "entered_by", "validated_by", "updated_at"]
+    )
 
     class Meta:
         ordering = ["-year", "action__code", "organisation__code", "result_type__order", "pk"]
@@ -578,3 +586,13 @@ class User(AbstractUser):
     def __str__(self) -> str:
         org = f" ({self.organisation.code})" if self.organisation_id else ""
         return f"{self.get_full_name() or self.username}{org}"
+
+
+# the rollups of the validated entries the factsheets are compiled from (kept by database triggers)
+from .rollups import (  # noqa: E402, F401
+    ActionRollupByPlan,
+    ParticipationRollup,
+    ResultRollupByAction,
+    ResultRollupByOrganisation,
+    ResultRollupByPlan,
+)

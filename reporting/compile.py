@@ -1,9 +1,11 @@
 """Data → figures: the yearly factsheet's numbers, aggregated in the database.
 
-Every number comes from a GROUP BY over the **validated** result entries of the year (and of
-the previous year, for the comparison), optionally narrowed to one priority. Python only
-reshapes the grouped rows — it never loops over entries — so a compile costs the same small,
-fixed number of queries (`QUERY_COUNT`) however many entries there are.
+Every number comes from the **validated** result entries of the year (and of the previous
+year, for the comparison), optionally narrowed to one priority — read from their rollups
+(`oap.rollups`: small tables grouped by year, plan, organisation, result type and action, kept
+exact by database triggers whatever writes the entries), never by scanning the entries. Python
+only reshapes the grouped rows, so a compile costs the same small, fixed number of queries
+(`QUERY_COUNT`) over tables whose size does not grow with the number of entries.
 
 Definitions (what the factsheet's words mean):
 
@@ -21,10 +23,13 @@ Definitions (what the factsheet's words mean):
 - ``change_vs_previous``: per headline counter, (this year − previous year) / previous year,
   rounded to 4 decimals (0.398 is +39.8 %); None when the previous year has nothing.
 
+An action's results count in the plan (and priority) the action belongs to now.
+
 The checksum is a SHA-256 of everything the figures are made from: the grouped rows and, per
-year, a fingerprint of the validated entries themselves (how many, the sum of their ids and
-values, the latest `updated_at`), so the same data always gives the same checksum and figures,
-and any change to a validated entry changes the checksum.
+year, a fingerprint of the validated entries themselves (how many, the sums of their ids and
+values, and the sum of their `updated_at` in epoch microseconds modulo 2**50), so the same data
+always gives the same checksum and figures, and any change to a validated entry — its value,
+its status, even only its `updated_at` — changes the checksum.
 """
 
 from __future__ import annotations
@@ -34,13 +39,23 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 
-from oap.choices import EntryStatus, OrganisationKind, ParticipationRole, ResultCategory, ResultUnit
-from oap.models import Participation, PriorityCrimeArea, ResultEntry
+from oap.choices import OrganisationKind, ParticipationRole, ResultCategory, ResultUnit
+from oap.models import (
+    ActionRollupByPlan,
+    ParticipationRollup,
+    PriorityCrimeArea,
+    ResultRollupByOrganisation,
+    ResultRollupByPlan,
+    ResultType,
+)
+from oap.rollups import UPDATED_MODULUS
 
 #: Bump when the figures' shape or meaning changes: old checksums then no longer match.
-FIGURES_FORMAT = 1
+#: 2: figures from the rollups; the fingerprint sums `updated_at` instead of taking the latest.
+FIGURES_FORMAT = 2
 
 COUNTERS = (
     "arrests",
@@ -66,7 +81,7 @@ COUNTRY_KINDS = (OrganisationKind.MEMBER_STATE, OrganisationKind.THIRD_COUNTRY)
 KG_PER_UNIT = {ResultUnit.KG: Decimal(1), ResultUnit.TONNES: Decimal(1000)}
 
 #: The number of queries `compile_figures` makes, whatever the number of entries.
-QUERY_COUNT = 8
+QUERY_COUNT = 7
 
 
 @dataclass(frozen=True)
@@ -90,14 +105,6 @@ def change(current, previous) -> float | None:
     return float(round((Decimal(current or 0) - Decimal(previous)) / Decimal(previous), 4))
 
 
-def validated_entries(years, priority_id: int | None) -> QuerySet:
-    """The validated entries of `years` in the scope (all priorities, or one)."""
-    entries = ResultEntry.objects.filter(status=EntryStatus.VALIDATED, year__in=list(years)).order_by()
-    if priority_id is not None:
-        entries = entries.filter(action__plan__priority_id=priority_id)
-    return entries
-
-
 def _drug_kg(row) -> Decimal:
     return (row["total"] or Decimal(0)) * KG_PER_UNIT.get(row["result_type__unit"], Decimal(1))
 
@@ -110,117 +117,171 @@ def _canonical(value):
     return value
 
 
-def _rows(queryset) -> list[dict]:
-    """Evaluate a grouped queryset into plain dicts (one query)."""
-    return [dict(row) for row in queryset]
+#: values have 3 decimals; so have their sums (SQLite sums decimals as floats: 2959.56299999999)
+THOUSANDTH = Decimal("0.001")
+
+
+def exact(value):
+    """A sum of values as the exact decimal it is (to the thousandth); other values unchanged."""
+    return value.quantize(THOUSANDTH) if isinstance(value, Decimal) else value
+
+
+def _rows(queryset, **renamed) -> list[dict]:
+    """Evaluate a grouped queryset into plain dicts (one query), renaming the keys `renamed`."""
+    return [{renamed.get(key, key): exact(value) for key, value in row.items()} for row in queryset]
+
+
+def _plans(year: int, priority_id: int | None) -> list[dict]:
+    """Per year (this one and the previous) and plan: the actions with results, with the plan."""
+    rows = ActionRollupByPlan.objects.filter(year__in=(year - 1, year))
+    if priority_id is not None:
+        rows = rows.filter(plan__priority_id=priority_id)
+    return _rows(
+        rows.values(
+            "year", "plan_id", "plan__code", "plan__name", "plan__priority__code", "actions"
+        ).order_by("year", "plan__code"),
+        plan_id="plan",
+    )
+
+
+def _priorities(year: int, priority_id: int | None) -> list[dict]:
+    """Per priority: the actions with results this year, with the priority's identity."""
+    rows = ActionRollupByPlan.objects.filter(year=year)
+    if priority_id is not None:
+        rows = rows.filter(plan__priority_id=priority_id)
+    return _rows(
+        rows.values(
+            "plan__priority_id",
+            "plan__priority__code",
+            "plan__priority__number",
+            "plan__priority__name",
+            "plan__priority__cycle__code",
+        )
+        .annotate(n=Sum("actions"))
+        .order_by("plan__priority__cycle__code", "plan__priority__number"),
+        plan__priority_id="priority",
+        n="actions",
+    )
+
+
+def _participation(year: int, priority_id: int | None) -> list[dict]:
+    """Per country: the actions with results it takes part in this year (as leader, co-leader)
+    and the previous year."""
+    rows = ParticipationRollup.objects.filter(year__in=(year - 1, year), organisation__kind__in=COUNTRY_KINDS)
+    if priority_id is not None:
+        rows = rows.filter(plan__priority_id=priority_id)
+
+    def actions(**where):
+        return Coalesce(Sum("actions", filter=Q(**where)), 0)
+
+    return _rows(
+        rows.values("organisation_id", "organisation__code", "organisation__name", "organisation__kind")
+        .annotate(
+            this_year=actions(year=year),
+            led=actions(year=year, role=ParticipationRole.LEADER),
+            co_led=actions(year=year, role=ParticipationRole.CO_LEADER),
+            previous_actions=actions(year=year - 1),
+        )
+        .order_by("organisation__code"),
+        organisation_id="organisation",
+        this_year="actions",
+    )
 
 
 def _fetch(year: int, priority_id: int | None) -> dict[str, list[dict]]:
-    """Every grouped row the figures are made from: QUERY_COUNT queries, none per entry."""
-    years = (year, year - 1)
-    entries = validated_entries(years, priority_id)
-    current = entries.filter(year=year)
+    """Every grouped row the figures are made from: QUERY_COUNT queries over the rollups."""
+    by_plan = ResultRollupByPlan.objects.filter(year__in=(year - 1, year)).order_by()
+    by_organisation = ResultRollupByOrganisation.objects.filter(year=year).order_by()
+    if priority_id is not None:
+        by_plan = by_plan.filter(plan__priority_id=priority_id)
+        by_organisation = by_organisation.filter(plan__priority_id=priority_id)
+    current = by_plan.filter(year=year)
     counted = Q(result_type__code__in=COUNTERS) | Q(result_type__category=ResultCategory.DRUGS)
 
-    def actions_of(y):
-        return validated_entries([y], priority_id).values("action_id")
-
-    rows = {
-        # 1. per year: the fingerprint of the entries and the number of actions with results
-        "years": _rows(
-            entries.values("year")
-            .annotate(
-                entries=Count("pk"),
-                id_sum=Sum("pk"),
-                value_sum=Sum("value"),
-                last_update=Max("updated_at"),
-                actions=Count("action", distinct=True),
-            )
-            .order_by("year")
-        ),
-        # 2. per year and counter: every counter's total (the headline and the counter table)
-        "counters": _rows(
-            entries.values(
-                "year",
-                "result_type__code",
-                "result_type__name",
-                "result_type__unit",
-                "result_type__category",
-                "result_type__order",
-            )
-            .annotate(total=Sum("value"), entries=Count("pk"))
-            .order_by("year", "result_type__order", "result_type__code")
-        ),
+    # 1. per year and plan: the actions with results, with the plan's identity
+    plans = _plans(year, priority_id)
+    # 2. per year and counter: every counter's total (the headline and the counter table), and
+    # the fingerprint of its entries
+    counters = _rows(
+        by_plan.values(
+            "year",
+            "result_type__code",
+            "result_type__name",
+            "result_type__unit",
+            "result_type__category",
+            "result_type__order",
+        )
+        .annotate(value_total=Sum("total"), n=Sum("entries"), ids=Sum("id_sum"), updated=Sum("updated_sum"))
+        .order_by("year", "result_type__order", "result_type__code"),
+        value_total="total",
+        n="entries",
+    )
+    years: dict[int, dict] = {}
+    for row in counters:  # per year: the fingerprint of the entries
+        fingerprint = years.setdefault(
+            row["year"],
+            {
+                "year": row["year"],
+                "entries": 0,
+                "id_sum": 0,
+                "value_sum": Decimal(0),
+                "updated_sum": 0,
+                "actions": 0,
+            },
+        )
+        fingerprint["entries"] += row["entries"]
+        fingerprint["id_sum"] += int(row.pop("ids"))
+        fingerprint["value_sum"] += row["total"]
+        fingerprint["updated_sum"] = (fingerprint["updated_sum"] + int(row.pop("updated"))) % UPDATED_MODULUS
+    for row in plans:  # and the actions with results
+        if row["year"] in years:
+            years[row["year"]]["actions"] += row["actions"]
+    return {
+        "years": [years[y] for y in sorted(years)],
+        "counters": counters,
         # 3. per priority and counter (this year)
         "priority_counters": _rows(
             current.filter(counted)
-            .values(
-                "action__plan__priority_id", "result_type__code", "result_type__unit", "result_type__category"
-            )
-            .annotate(total=Sum("value"))
-            .order_by("action__plan__priority_id", "result_type__code")
+            .values("plan__priority_id", "result_type__code", "result_type__unit", "result_type__category")
+            .annotate(value_total=Sum("total"))
+            .order_by("plan__priority_id", "result_type__code"),
+            plan__priority_id="priority",
+            value_total="total",
         ),
         # 4. per priority: actions with results, with the priority's identity
-        "priorities": _rows(
-            current.values(
-                "action__plan__priority_id",
-                "action__plan__priority__code",
-                "action__plan__priority__number",
-                "action__plan__priority__name",
-                "action__plan__priority__cycle__code",
-            )
-            .annotate(actions=Count("action", distinct=True))
-            .order_by("action__plan__priority__cycle__code", "action__plan__priority__number")
-        ),
+        "priorities": _priorities(year, priority_id),
         # 5. per plan and counter (this year)
         "plan_counters": _rows(
             current.filter(counted)
-            .values("action__plan_id", "result_type__code", "result_type__unit", "result_type__category")
-            .annotate(total=Sum("value"))
-            .order_by("action__plan_id", "result_type__code")
+            .values("plan_id", "result_type__code", "result_type__unit", "result_type__category")
+            .annotate(value_total=Sum("total"))
+            .order_by("plan_id", "result_type__code"),
+            plan_id="plan",
+            value_total="total",
         ),
-        # 6. per plan: actions with results, with the plan's identity
-        "plans": _rows(
-            current.values(
-                "action__plan_id",
-                "action__plan__code",
-                "action__plan__name",
-                "action__plan__priority__code",
-            )
-            .annotate(actions=Count("action", distinct=True))
-            .order_by("action__plan__code")
-        ),
-        # 7. per country taking part in the actions with results, this year and the previous
-        "participation": _rows(
-            Participation.objects.filter(organisation__kind__in=COUNTRY_KINDS)
-            .filter(Q(action_id__in=actions_of(year)) | Q(action_id__in=actions_of(year - 1)))
-            .values("organisation__code", "organisation__name", "organisation__kind")
-            .annotate(
-                actions=Count("action", distinct=True, filter=Q(action_id__in=actions_of(year))),
-                led=Count(
-                    "pk",
-                    filter=Q(action_id__in=actions_of(year), role=ParticipationRole.LEADER),
-                ),
-                co_led=Count(
-                    "pk",
-                    filter=Q(action_id__in=actions_of(year), role=ParticipationRole.CO_LEADER),
-                ),
-                previous_actions=Count("action", distinct=True, filter=Q(action_id__in=actions_of(year - 1))),
-            )
-            .order_by("organisation__code")
-        ),
-        # 8. per country: what it reported this year
+        # per plan: actions with results this year, with the plan's identity (from 1.)
+        "plans": [
+            {key: value for key, value in row.items() if key != "year"}
+            for row in plans
+            if row["year"] == year
+        ],
+        # 6. per country taking part in the actions with results, this year and the previous
+        "participation": _participation(year, priority_id),
+        # 7. per organisation: what it reported this year (the table of countries picks its own)
         "reported": _rows(
-            current.filter(organisation__kind__in=COUNTRY_KINDS)
-            .values("organisation__code")
+            by_organisation.values("organisation_id")
             .annotate(
-                entries=Count("pk"),
-                arrests=Sum("value", filter=Q(result_type__code="arrests")),
+                n=Sum("entries"),
+                arrests=Sum(
+                    "total",
+                    filter=Q(result_type_id__in=ResultType.objects.filter(code="arrests").values("pk")),
+                ),
             )
-            .order_by("organisation__code")
+            .order_by("organisation_id"),
+            organisation_id="organisation",
+            n="entries",
         ),
     }
-    return rows
 
 
 def _counter_totals(counter_rows: list[dict], year: int) -> dict[str, Decimal]:
@@ -303,26 +364,26 @@ def _shape(year: int, priority: PriorityCrimeArea | None, rows: dict[str, list[d
 
     by_priority = breakdown(
         rows["priorities"],
-        "action__plan__priority_id",
+        "priority",
         rows["priority_counters"],
         lambda row: {
-            "code": row["action__plan__priority__code"],
-            "number": row["action__plan__priority__number"],
-            "name": row["action__plan__priority__name"],
-            "cycle": row["action__plan__priority__cycle__code"],
+            "code": row["plan__priority__code"],
+            "number": row["plan__priority__number"],
+            "name": row["plan__priority__name"],
+            "cycle": row["plan__priority__cycle__code"],
         },
     )
     by_plan = breakdown(
         rows["plans"],
-        "action__plan_id",
+        "plan",
         rows["plan_counters"],
         lambda row: {
-            "code": row["action__plan__code"],
-            "name": row["action__plan__name"],
-            "priority": row["action__plan__priority__code"],
+            "code": row["plan__code"],
+            "name": row["plan__name"],
+            "priority": row["plan__priority__code"],
         },
     )
-    reported = {row["organisation__code"]: row for row in rows["reported"]}
+    reported = {row["organisation"]: row for row in rows["reported"]}
     participation = [
         {
             "code": row["organisation__code"],
@@ -331,8 +392,8 @@ def _shape(year: int, priority: PriorityCrimeArea | None, rows: dict[str, list[d
             "actions": row["actions"],
             "led": row["led"],
             "co_led": row["co_led"],
-            "entries": reported.get(row["organisation__code"], {}).get("entries", 0),
-            "arrests": number(reported.get(row["organisation__code"], {}).get("arrests")),
+            "entries": reported.get(row["organisation"], {}).get("entries", 0),
+            "arrests": number(reported.get(row["organisation"], {}).get("arrests")),
         }
         for row in country_rows
         if row["actions"]
