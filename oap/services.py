@@ -10,8 +10,11 @@ Every save records the acting user in the audit trail (django-simple-history).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
+from itertools import repeat
+from typing import NamedTuple
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -20,6 +23,8 @@ from django.utils import timezone
 from . import access
 from .choices import ActionStatus, EntryStatus, HalfYear, HandlingLevel, ParticipationRole
 from .models import (
+    MAX_YEAR,
+    MIN_YEAR,
     CommonHorizontalStrategicGoal,
     OperationalAction,
     OperationalActionPlan,
@@ -380,11 +385,137 @@ class RowErrors(ValidationError):
         super().__init__(f"{count} of {total} rows are invalid; nothing was saved.")
 
 
+class RecordedResult(NamedTuple):
+    """One entry recorded by `results_record_bulk` (`id` None on a dry run): its fields as stored.
+
+    Not a model instance: building 50 000 of those cost more than writing them. Every entry is a
+    draft entered by the user who called, at the same moment; read the database for the rest.
+    """
+
+    id: int | None
+    action_id: int
+    organisation_id: int
+    result_type_id: int
+    year: int
+    half_year: int | None
+    value: Decimal
+    comment: str
+
+    @property
+    def pk(self) -> int | None:
+        return self.id
+
+
+class RecordedResults(Sequence[RecordedResult]):
+    """The entries `results_record_bulk` recorded, in the order of its rows; `ids` lists their ids.
+
+    Each `RecordedResult` is built when read: the spreadsheet import only counts them, and tens of
+    thousands of objects nobody reads cost more time (and garbage collection) than writing them.
+    """
+
+    __slots__ = ("_columns", "ids")
+
+    def __init__(self, ids: list[int] | list[None], columns: list[list]):
+        self.ids = ids
+        self._columns = columns  # action_id, organisation_id, result_type_id, year, half_year, value, comment
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        action_id, organisation_id, result_type_id, year, half_year, value, comment = (
+            column[index] for column in self._columns
+        )
+        return RecordedResult(
+            self.ids[index],
+            action_id,
+            organisation_id,
+            result_type_id,
+            year,
+            half_year,
+            Decimal(value),
+            comment,
+        )
+
+    def __iter__(self) -> Iterator[RecordedResult]:
+        for pk, action_id, organisation_id, result_type_id, year, half_year, value, comment in zip(
+            self.ids, *self._columns, strict=True
+        ):
+            yield RecordedResult(
+                pk, action_id, organisation_id, result_type_id, year, half_year, Decimal(value), comment
+            )
+
+    def __repr__(self) -> str:
+        return f"<RecordedResults: {len(self)} entries>"
+
+
+class _Unclean:
+    """A row with errors: what `_clean_row` made of it (the fields it could read) and the errors."""
+
+    __slots__ = ("clean", "errors")
+
+    def __init__(self, clean: dict, errors: dict[str, list[str]]):
+        self.clean, self.errors = clean, errors
+
+
+#: a clean row: (action, organisation, result_type, year, half_year, value, comment), where the
+#: codes are stripped and the value is plain decimal text (the form COPY takes)
+CleanRow = tuple[str, str, str, int, int | None, str, str]
+_ENTRY_FIELD_SET = frozenset(ENTRY_FIELDS)
+_YEARS = {year: year for year in range(MIN_YEAR, MAX_YEAR + 1)} | {
+    str(year): year for year in range(MIN_YEAR, MAX_YEAR + 1)
+}
+_HALF_YEARS = (
+    {None: None, "": None} | {h: h for h in HALF_YEAR_VALUES} | {str(h): h for h in HALF_YEAR_VALUES}
+)
+#: values that always pass the rules, written as `format(Decimal(value), "f")` writes them
+_PLAIN_VALUE = re.compile(r"(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,3})?").fullmatch
+_NOT_GIVEN = object()
+
+
+def _plain_row(row) -> CleanRow | None:
+    """The clean form of a row that plainly passes every rule of `_clean_row`; None when in doubt.
+
+    The common case without exceptions or Decimal arithmetic; `_clean_row` decides the rest (and
+    words the errors), so both always agree.
+    """
+    if type(row) is not dict or not row.keys() <= _ENTRY_FIELD_SET:
+        return None
+    action, organisation, result_type = row.get("action"), row.get("organisation"), row.get("result_type")
+    for code in (action, organisation, result_type):
+        if type(code) is not str or not code or "\x00" in code:
+            return None
+    year = row.get("year")
+    if type(year) is not int and type(year) is not str:  # not bool, float, Decimal, ...
+        return None
+    year = _YEARS.get(year)
+    half_year = row.get("half_year")
+    if year is None or (half_year is not None and type(half_year) is not int and type(half_year) is not str):
+        return None
+    half_year = _HALF_YEARS.get(half_year, _NOT_GIVEN)
+    value = row.get("value")
+    if type(value) is str:
+        if _PLAIN_VALUE(value) is None:
+            return None
+    elif type(value) is int and 0 <= value < 10**15:
+        value = str(value)
+    else:
+        return None
+    comment = row.get("comment", "")
+    if comment is None:
+        comment = ""
+    elif type(comment) is not str or "\x00" in comment:
+        return None
+    if half_year is _NOT_GIVEN:
+        return None
+    return (action.strip(), organisation.strip(), result_type.strip(), year, half_year, value, comment)
+
+
 def _clean_row(row: dict) -> tuple[dict, dict[str, list[str]]]:
     """Type-check one row's plain fields; codes are resolved set-wise by the caller."""
     from decimal import InvalidOperation
-
-    from .models import MAX_YEAR, MIN_YEAR
 
     errors: dict[str, list[str]] = {}
     clean: dict = {}
@@ -445,47 +576,104 @@ def _clean_row(row: dict) -> tuple[dict, dict[str, list[str]]]:
     return clean, errors
 
 
-@transaction.atomic
-def results_record_bulk(
-    *,
-    by: User | None,
-    rows: list[dict],
-    max_rows: int = MAX_BULK_ROWS,
-    on_progress: Callable[[int, int], None] | None = None,
-    dry_run: bool = False,
-) -> list[ResultEntry]:
-    """Record many draft entries at once: all or nothing, every bad row reported with its fields.
+def _clean_rows(rows: list) -> list[CleanRow | _Unclean]:
+    """Each row's clean tuple, or an `_Unclean` with its errors: the plain rows fast, the rest fully."""
+    cleaned: list[CleanRow | _Unclean] = []
+    for row in rows:
+        plain = _plain_row(row)
+        if plain is None:
+            clean, errors = _clean_row(row)
+            if errors:
+                cleaned.append(_Unclean(clean, errors))
+                continue
+            plain = (
+                clean["action"],
+                clean["organisation"],
+                clean["result_type"],
+                clean["year"],
+                clean["half_year"],
+                format(clean["value"], "f"),  # "1E+2" → "100": plain text for COPY
+                clean["comment"],
+            )
+        cleaned.append(plain)
+    return cleaned
 
-    The same rules as `result_record`, checked set-wise (a constant number of queries whatever
-    the number of rows): codes must exist and be visible to the user, the organisation must take
-    part in the action and be the user's own, the year open, no period reported twice.
+
+def _plain_columns(rows: list) -> list[list] | None:
+    """When every row is plain (see `_plain_row`), their clean fields as 7 columns; else None.
+
+    The same checks as `_plain_row`, a column at a time with C loops rather than a Python one, and
+    the value checks on the distinct values only (after the type checks on the whole column, as
+    2024 == 2024.0 == True + 2023): the usual file or request, all good and alike, in milliseconds.
     """
-    from simple_history.utils import bulk_create_with_history
+    if set(map(type, rows)) != {dict} or not set().union(*rows) <= _ENTRY_FIELD_SET:
+        return None
+    columns = []
+    for name in ("action", "organisation", "result_type"):
+        codes = list(map(dict.get, rows, repeat(name)))
+        if set(map(type, codes)) != {str}:
+            return None
+        distinct = set(codes)
+        if "" in distinct or "\x00" in "".join(distinct):
+            return None
+        stripped = {code: code.strip() for code in distinct}
+        columns.append(list(map(stripped.__getitem__, codes)))
+    years = list(map(dict.get, rows, repeat("year")))
+    if not set(map(type, years)) <= {int, str} or not set(years) <= _YEARS.keys():
+        return None
+    columns.append(list(map(_YEARS.__getitem__, years)))
+    half_years = list(map(dict.get, rows, repeat("half_year")))
+    if not set(map(type, half_years)) <= {int, str, type(None)} or not set(half_years) <= _HALF_YEARS.keys():
+        return None
+    columns.append(list(map(_HALF_YEARS.__getitem__, half_years)))
+    values = list(map(dict.get, rows, repeat("value")))
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        if not all(map(_PLAIN_VALUE, set(values))):
+            return None
+    elif kinds == {int} and min(values) >= 0 and max(values) < 10**15:
+        values = list(map(str, values))
+    else:
+        return None
+    columns.append(values)
+    comments = list(map(dict.get, rows, repeat("comment"), repeat("")))
+    kinds = set(map(type, comments))
+    if type(None) in kinds:
+        comments = ["" if comment is None else comment for comment in comments]
+        kinds.discard(type(None))
+    if not kinds <= {str} or "\x00" in "".join(set(comments)):
+        return None
+    columns.append(comments)
+    return columns
 
-    if not isinstance(rows, list):
-        raise ValidationError({"results": "Send a list of results."})
-    if len(rows) > max_rows:
-        raise ValidationError(
-            {"results": f"At most {max_rows} results per request; this one has {len(rows)}."}
-        )
-    if not rows:
-        raise ValidationError({"results": "Send at least one result."})
-    cleaned = [_clean_row(row) for row in rows]
-    errors = {index: row_errors for index, (_, row_errors) in enumerate(cleaned) if row_errors}
 
-    def codes(name):
-        return {clean[name] for clean, _ in cleaned if name in clean}
+class _Known(NamedTuple):
+    """What a bulk's rows are checked against, read set-wise from the database."""
 
-    actions = OperationalAction.objects.filter(code__in=codes("action"))
+    actions: dict[str, OperationalAction]  # by code, those the user sees
+    organisations: dict[str, Organisation]
+    result_types: dict[str, ResultType]
+    taking_part: set[tuple[int, int]]  # (action_id, organisation_id)
+    locked: set[int]  # years
+    reporting_for: set[int] | None  # organisation ids; None: any
+    existing: set[tuple]  # (action_id, organisation_id, result_type_id, year, half_year)
+
+
+def _known(by: User | None, actions: set, organisations: set, result_types: set, years: set) -> _Known:
+    """Read what the rows refer to (a constant number of queries); refuse a role that may not record."""
+    visible = OperationalAction.objects.filter(code__in=actions)
     if by is not None:
-        actions = access.restrict(actions, by, "view")
-    actions = {a.code: a for a in actions.only("pk", "code")}
-    organisations = {o.code: o for o in Organisation.objects.filter(code__in=codes("organisation"))}
-    result_types = {t.code: t for t in ResultType.objects.filter(code__in=codes("result_type"))}
+        visible = access.restrict(visible, by, "view")
+    actions = {a.code: a for a in visible.only("pk", "code")}
+    organisations = {o.code: o for o in Organisation.objects.filter(code__in=organisations)}
+    result_types = {t.code: t for t in ResultType.objects.filter(code__in=result_types)}
     taking_part = set(
-        Participation.objects.filter(action_id__in=[a.pk for a in actions.values()]).values_list(
-            "action_id", "organisation_id"
+        Participation.objects.filter(
+            action_id__in=[a.pk for a in actions.values()],
+            organisation_id__in=[o.pk for o in organisations.values()],
         )
+        .order_by()  # a set: no joins for the default ordering
+        .values_list("action_id", "organisation_id")
     )
     locked = set(YearLock.objects.values_list("year", flat=True))
     reporting_for = None
@@ -498,13 +686,77 @@ def results_record_bulk(
             action_id__in=[a.pk for a in actions.values()],
             organisation_id__in=[o.pk for o in organisations.values()],
             result_type_id__in=[t.pk for t in result_types.values()],
-            year__in={clean["year"] for clean, _ in cleaned if "year" in clean},
-        ).values_list("action_id", "organisation_id", "result_type_id", "year", "half_year")
+            year__in=years,
+        )
+        .order_by()
+        .values_list("action_id", "organisation_id", "result_type_id", "year", "half_year")
     )
+    return _Known(actions, organisations, result_types, taking_part, locked, reporting_for, existing)
+
+
+def _check_columns(columns: list[list], known: _Known) -> list[list] | None:
+    """The columns to write when every row passes every check of `_check_rows`; else None."""
+    codes, organisation_codes, result_type_codes, years, half_years, values, comments = columns
+    ids = []
+    for column, objects in (
+        (codes, known.actions),
+        (organisation_codes, known.organisations),
+        (result_type_codes, known.result_types),
+    ):
+        if not set(column) <= objects.keys():
+            return None
+        ids.append(list(map({code: obj.pk for code, obj in objects.items()}.__getitem__, column)))
+    action_ids, organisation_ids, result_type_ids = ids
+    if not set(zip(action_ids, organisation_ids, strict=True)) <= known.taking_part:
+        return None
+    if known.reporting_for is not None and not set(organisation_ids) <= known.reporting_for:
+        return None
+    if not known.locked.isdisjoint(years):
+        return None
+    # no period twice, in the file or in the database: compared by hash (ints, not 50 000 tuples
+    # kept for the garbage collector to walk); a collision only sends the rows to `_check_rows`
+    keys = set(map(hash, zip(action_ids, organisation_ids, result_type_ids, years, half_years, strict=True)))
+    if len(keys) != len(years) or not keys.isdisjoint(map(hash, known.existing)):
+        return None
+    return [action_ids, organisation_ids, result_type_ids, years, half_years, values, comments]
+
+
+def _check_rows(cleaned: list[CleanRow | _Unclean], known: _Known) -> tuple[list[tuple], dict[int, dict]]:
+    """Check each row against the database: (the rows to write, {index: {field: [messages]}})."""
+    actions, organisations, result_types, taking_part, locked, reporting_for, existing = known
+    action_ids = {code: a.pk for code, a in actions.items()}
+    organisation_ids = {code: o.pk for code, o in organisations.items()}
+    result_type_ids = {code: t.pk for code, t in result_types.items()}
     seen: dict[tuple, int] = {}
-    entries: list[ResultEntry] = []
-    now_user = by if by is not None and by.is_authenticated else None
-    for index, (clean, row_errors) in enumerate(cleaned):
+    errors: dict[int, dict[str, list[str]]] = {}
+    #: the rows to write, as (action_id, organisation_id, result_type_id, year, half_year, value, comment)
+    valid: list[tuple] = []
+    for index, item in enumerate(cleaned):
+        if type(item) is tuple:  # the common case first: every check passes
+            code, organisation_code, result_type_code, year, half_year, value, comment = item
+            action_id = action_ids.get(code)
+            organisation_id = organisation_ids.get(organisation_code)
+            result_type_id = result_type_ids.get(result_type_code)
+            if (
+                action_id is not None
+                and organisation_id is not None
+                and result_type_id is not None
+                and (action_id, organisation_id) in taking_part
+                and (reporting_for is None or organisation_id in reporting_for)
+                and year not in locked
+            ):
+                key = (action_id, organisation_id, result_type_id, year, half_year)
+                if key not in existing and key not in seen:
+                    seen[key] = index
+                    valid.append((*key, value, comment))
+                    continue
+            clean = dict(
+                zip(("action", "organisation", "result_type", "year", "half_year"), item[:5], strict=True)
+            )
+            row_errors = {}
+        else:
+            clean, row_errors = item.clean, item.errors
+        # something is wrong with this row: say what, in the words of each rule
         problems = {k: list(v) for k, v in row_errors.items()}
         action = actions.get(clean.get("action"))
         organisation = organisations.get(clean.get("organisation"))
@@ -543,101 +795,224 @@ def results_record_bulk(
                 )
             else:
                 seen[key] = index
-        if problems:
-            errors[index] = problems
-            continue
-        entries.append(
-            ResultEntry(
-                action=action,
-                organisation=organisation,
-                result_type=result_type,
-                year=year,
-                half_year=clean["half_year"],
-                value=clean["value"],
-                comment=clean["comment"],
-                status=EntryStatus.DRAFT,
-                entered_by=now_user,
-            )
+        errors[index] = problems  # never empty: each check the common case failed names its rule
+    return valid, errors
+
+
+@transaction.atomic
+def results_record_bulk(
+    *,
+    by: User | None,
+    rows: list[dict],
+    max_rows: int = MAX_BULK_ROWS,
+    on_progress: Callable[[int, int], None] | None = None,
+    dry_run: bool = False,
+) -> RecordedResults:
+    """Record many draft entries at once: all or nothing, every bad row reported with its fields.
+
+    The same rules as `result_record`, checked set-wise (a constant number of queries whatever
+    the number of rows): codes must exist and be visible to the user, the organisation must take
+    part in the action and be the user's own, the year open, no period reported twice.
+    Returns the recorded entries in the order of `rows` (not saved, without ids, on a dry run).
+    """
+    if not isinstance(rows, list):
+        raise ValidationError({"results": "Send a list of results."})
+    if len(rows) > max_rows:
+        raise ValidationError(
+            {"results": f"At most {max_rows} results per request; this one has {len(rows)}."}
         )
-    if errors:
-        raise RowErrors(errors, total=len(rows))
-    if dry_run:
-        return entries  # checked, not saved
-    if _copy_entries_with_history(entries, now_user, on_progress):
-        return entries
-    created: list[ResultEntry] = []
+    if not rows:
+        raise ValidationError({"results": "Send at least one result."})
+    # the usual case, all rows plain and good, column-wise; anything else (and every error) row-wise
+    columns = _plain_columns(rows)
+    if columns is not None:  # codes: the action, organisation, result type codes and years named
+        cleaned = None
+        codes = [set(column) for column in columns[:4]]
+    else:
+        cleaned = _clean_rows(rows)
+        codes = [{item[i] for item in cleaned if type(item) is tuple} for i in range(4)]
+        for item in cleaned:
+            if type(item) is _Unclean:
+                for i, name in enumerate(("action", "organisation", "result_type", "year")):
+                    if name in item.clean:
+                        codes[i].add(item.clean[name])
+    known = _known(by, *codes)
+    valid = _check_columns(columns, known) if columns is not None else None
+    if valid is None:
+        checked, errors = _check_rows(cleaned or list(zip(*columns, strict=True)), known)
+        if errors:
+            raise RowErrors(errors, total=len(rows))
+        valid = [list(column) for column in zip(*checked, strict=True)]
+    if dry_run:  # checked, not saved
+        return RecordedResults([None] * len(rows), valid)
+    user = by if by is not None and by.is_authenticated else None
+    ids = _copy_entries_with_history(valid, user, on_progress)
+    if ids is None:
+        ids = _create_entries_with_history(valid, user, on_progress)
+    return RecordedResults(ids, valid)
+
+
+def _create_entries_with_history(
+    valid: list[list], user: User | None, on_progress: Callable[[int, int], None] | None
+) -> list[int]:
+    """Insert the entries (`valid`: the columns of `RecordedResults`) and their "+" history
+    records through the ORM (any database); their ids."""
+    from simple_history.utils import bulk_create_with_history
+
+    ids: list[int] = []
+    total = len(valid[0])
     batch = 2000  # rows per INSERT: a few MB of parameters, well under PostgreSQL's limits
-    for start in range(0, len(entries), batch):
-        created += bulk_create_with_history(
-            entries[start : start + batch], ResultEntry, default_user=now_user
-        )
+    for start in range(0, total, batch):
+        entries = [
+            ResultEntry(
+                action_id=action_id,
+                organisation_id=organisation_id,
+                result_type_id=result_type_id,
+                year=year,
+                half_year=half_year,
+                value=Decimal(value),
+                comment=comment,
+                status=EntryStatus.DRAFT,
+                entered_by=user,
+            )
+            for action_id, organisation_id, result_type_id, year, half_year, value, comment in zip(
+                *(column[start : start + batch] for column in valid), strict=True
+            )
+        ]
+        ids += [entry.pk for entry in bulk_create_with_history(entries, ResultEntry, default_user=user)]
         if on_progress is not None:
-            on_progress(len(created), len(entries))
-    return created
+            on_progress(len(ids), total)
+    return ids
+
+
+#: the entry columns `_copy_entries_with_history` writes, in its COPY order (the id comes from the
+#: table's sequence); a model with other fields takes the ORM's path
+_COPY_FIELDS = (
+    "action_id",
+    "organisation_id",
+    "result_type_id",
+    "year",
+    "half_year",
+    "value",
+    "comment",
+    "status",
+    "return_reason",
+    "entered_by_id",
+    "entered_at",
+    "updated_at",
+    "submitted_at",
+    "validated_at",
+    "validated_by_id",
+)
+#: COPY's text format: a backslash starts an escape, tab separates columns, newline ends a row
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_PLAIN = re.compile(r"[^\\\t\n\r]*").fullmatch
+_COPY_HALF_YEARS = {None: "\\N"} | {h: str(h) for h in HALF_YEAR_VALUES}
+_COPY_CHUNK = 5000  # rows per write: the server stores one chunk while Python formats the next
 
 
 def _copy_entries_with_history(
-    entries: list[ResultEntry], user: User | None, on_progress: Callable[[int, int], None] | None
-) -> bool:
-    """Insert new entries and their "+" history records with PostgreSQL COPY; False elsewhere.
+    valid: list[list], user: User | None, on_progress: Callable[[int, int], None] | None
+) -> list[int] | None:
+    """Insert the entries (`valid`: the columns of `RecordedResults`) with PostgreSQL COPY, then
+    their "+" history records; their ids. None on other databases, and for a model this does not
+    know (the ORM's path then).
 
-    The same rows `bulk_create_with_history` writes (ids from the table's sequence, set on the
-    instances; entered/updated now; history by `user`, change reason ""), without the ORM's
-    per-row, per-field preparation: the bulk path's cost was mostly Python, not the database.
+    The same rows `bulk_create_with_history` writes (ids from the table's sequence; entered and
+    updated now; history records dated now, by `user`, no change reason), without a model
+    instance per row: Python formats the COPY text while the server stores the previous chunk,
+    and the server copies the new rows into the history table itself (INSERT … SELECT).
+
+    The new rows are found without sending ids back and forth: they are the rows of this
+    (sub)transaction (their `xmin`) with an id above a value this session drew from the
+    sequence just before the COPY and at most the last one COPY drew (`currval`). Their ids are
+    a plain range unless another session drew from the sequence meanwhile (then they are read).
     """
+    from django.conf import settings
     from django.db import connection
 
     history = ResultEntry.history.model
-    fields = ResultEntry._meta.concrete_fields
-    names = {f.attname for f in fields}
-    extra = {"history_id", "history_date", "history_change_reason", "history_type", "history_user_id"}
+    entry_fields = {f.attname: f.column for f in ResultEntry._meta.concrete_fields}
+    pk = ResultEntry._meta.pk
     history_fields = [f for f in history._meta.concrete_fields if f.attname != "history_id"]
+    history_values = {  # the history record's own columns; the others are the entry's
+        "history_date": "%(now)s",
+        "history_change_reason": "NULL",  # as `bulk_create_with_history` and every save leave it
+        "history_type": "'+'",
+        "history_user_id": "%(user)s",
+    }
     if (
         connection.vendor != "postgresql"
-        or not entries
-        or any(f.attname not in names | extra for f in history_fields)
+        or not valid[0]
+        or set(entry_fields) != {pk.attname, *_COPY_FIELDS}
+        or any(f.attname not in entry_fields and f.attname not in history_values for f in history_fields)
     ):
-        return False
+        return None
+    quote = connection.ops.quote_name
+    table, id_column = quote(ResultEntry._meta.db_table), quote(pk.column)
+    sequence = "pg_get_serial_sequence(%(table)s, %(pk)s)"
     now = timezone.now()
-    table = ResultEntry._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(entries)],
+    stamp = now.isoformat()
+    # status, return_reason, entered_by_id, entered_at, updated_at, submitted_at, validated_at, validated_by_id
+    user_id = "\\N" if user is None else str(user.pk)
+    tail = f"\t{EntryStatus.DRAFT.value}\t\t{user_id}\t{stamp}\t{stamp}\t\\N\t\\N\t\\N\n"
+    half_years, plain, escapes = _COPY_HALF_YEARS, _COPY_PLAIN, _COPY_ESCAPES
+    total = len(valid[0])
+    columns = ", ".join(quote(entry_fields[name]) for name in _COPY_FIELDS)
+    last = f"(SELECT currval({sequence}))"
+    ours = (
+        f"{id_column} > %(floor)s AND {id_column} <= {last} "
+        f"AND xmin = (SELECT xmin FROM {table} WHERE {id_column} = {last})"
+    )
+    if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        history_columns = ", ".join(quote(f.column) for f in history_fields)
+        selected = ", ".join(
+            history_values.get(f.attname) or quote(entry_fields[f.attname]) for f in history_fields
         )
-        for entry, (pk,) in zip(entries, cursor.fetchall(), strict=True):
-            entry.pk = pk
-            entry.entered_at = entry.updated_at = now
-            entry._state.adding = False
-        history_values = {
-            "history_date": now,
-            "history_change_reason": "",
-            "history_type": "+",
-            "history_user_id": user.pk if user is not None else None,
-        }
-        attnames = [f.attname for f in fields]
-        history_names = [f.attname for f in history_fields]
-        batch = 5000
-        for start in range(0, len(entries), batch):
-            chunk = entries[start : start + batch]
-            rows = [[entry.__dict__[name] for name in attnames] for entry in chunk]
-            with cursor.cursor.copy(
-                f"COPY {table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) FROM STDIN"
-            ) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            with cursor.cursor.copy(
-                f"COPY {history._meta.db_table} "
-                f"({', '.join(connection.ops.quote_name(f.column) for f in history_fields)}) FROM STDIN"
-            ) as copy:
-                for entry in chunk:
-                    values = entry.__dict__
-                    copy.write_row(
+        new_rows = (
+            f"INSERT INTO {quote(history._meta.db_table)} ({history_columns}) SELECT {selected} "
+            f"FROM {table} WHERE {ours} ORDER BY {id_column}"
+        )
+    else:
+        new_rows = f"SELECT count(*) FROM {table} WHERE {ours}"
+    parameters = {
+        "table": ResultEntry._meta.db_table,
+        "pk": pk.column,
+        "now": now,
+        "user": user.pk if user is not None else None,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT nextval({sequence})", parameters)
+        (parameters["floor"],) = cursor.fetchone()
+        # (COPY goes to psycopg's own cursor: its errors made Django's, e.g. an IntegrityError)
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
+            for start in range(0, total, _COPY_CHUNK):
+                copy.write(
+                    "".join(
                         [
-                            history_values[name] if name in history_values else values[name]
-                            for name in history_names
+                            f"{a}\t{o}\t{t}\t{y}\t{half_years[h]}\t{v}\t"
+                            f"{c if plain(c) else c.translate(escapes)}{tail}"
+                            for a, o, t, y, h, v, c in zip(
+                                *(column[start : start + _COPY_CHUNK] for column in valid), strict=True
+                            )
                         ]
                     )
-            if on_progress is not None:
-                on_progress(start + len(chunk), len(entries))
-    return True
+                )
+                if on_progress is not None:
+                    on_progress(min(start + _COPY_CHUNK, total), total)
+        cursor.execute(new_rows, parameters)
+        count = cursor.rowcount if new_rows.startswith("INSERT") else cursor.fetchone()[0]
+        if count != total:  # cannot happen; if it did, better no import than one without its history
+            raise RuntimeError(f"COPY wrote {total} result entries but {count} were found again.")
+        cursor.execute(f"SELECT {last}", parameters)
+        (last_id,) = cursor.fetchone()
+        if last_id - parameters["floor"] == total:  # the usual case: nobody else drew ids meanwhile
+            return list(range(parameters["floor"] + 1, last_id + 1))
+        cursor.execute(
+            f"SELECT string_agg({id_column}::text, ',' ORDER BY {id_column}) FROM {table} WHERE {ours}",
+            parameters,
+        )
+        return list(map(int, cursor.fetchone()[0].split(",")))
