@@ -20,8 +20,10 @@ follow their action, and drafts are seen only by their own organisation and the 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.db.models import Model, Q, QuerySet
 
 from .choices import EU_SIDE_KINDS, EntryStatus, HandlingLevel, ParticipationRole
@@ -382,6 +384,23 @@ class AccessBackend(ModelBackend):
     `user.has_perm("oap.change_resultentry", entry)` asks `can(user, "change", entry)`, so the
     admin's object checks and the querysets can never disagree.
     """
+
+    def get_all_permissions(self, user_obj, obj=None):
+        """ModelBackend's, kept in the cache under the data version when the request read one.
+
+        The version changes with any write to users, groups and permissions (oap/freshness.py),
+        so a cached set is never used after the permissions it holds changed.
+        """
+        version = getattr(user_obj, "data_version", None)
+        if obj is not None or version is None or hasattr(user_obj, "_perm_cache"):
+            return super().get_all_permissions(user_obj, obj)
+        key = f"perms:{version}:{user_obj.pk}"
+        perms = cache.get(key)
+        if perms is None:
+            perms = super().get_all_permissions(user_obj)
+            cache.set(key, perms, settings.API_LIST_CACHE_SECONDS)
+        user_obj._perm_cache = perms
+        return perms
 
     def _get_group_permissions(self, user_obj):
         return Permission.objects.filter(Q(group__user=user_obj) | Q(group__name=user_obj.role)).distinct()

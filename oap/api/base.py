@@ -10,6 +10,7 @@ from __future__ import annotations
 import binascii
 from hmac import compare_digest
 
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox import auth as knox_auth
@@ -19,7 +20,7 @@ from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions, filters, parsers, viewsets
 from rest_framework.authentication import SessionAuthentication
 
-from oap import access
+from oap import access, freshness
 
 
 class TokenAuthentication(knox_auth.TokenAuthentication):
@@ -29,6 +30,8 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
     expired ones), and the access rule then reads the user's organisation: three queries on every
     request. Here the token comes with its user and the user's organisation in one query; an
     expired token is refused, and deleted with the user's other expired tokens, when it is shown.
+    The same query reads the data version (oap/freshness.py) for the list cache and the
+    permission cache.
     """
 
     def authenticate_credentials(self, token):
@@ -39,6 +42,8 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
         except (TypeError, binascii.Error) as error:
             raise exceptions.AuthenticationFailed(message) from error
         candidates = get_token_model().objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
+        if freshness.enabled():  # the data version, read first and in the same query (freshness.py)
+            candidates = candidates.annotate(data_version=RawSQL(f"({freshness.VERSION_SQL})", ()))
         for auth_token in candidates.select_related("user__organisation"):
             if not compare_digest(digest, auth_token.digest):
                 continue
@@ -47,6 +52,7 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
                 break
             if knox_settings.AUTO_REFRESH and auth_token.expiry:
                 self.renew_token(auth_token)
+            auth_token.user.data_version = getattr(auth_token, "data_version", None)
             return self.validate_user(auth_token)
         raise exceptions.AuthenticationFailed(message)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
@@ -11,7 +13,8 @@ from django.utils.functional import cached_property
 from rest_framework import exceptions, pagination
 
 MAX_PAGE_SIZE = 500
-#: lists longer than this have their count cached for COUNT_CACHE_SECONDS (shorter lists: exact, live)
+#: without a data version, lists longer than this have their count cached for COUNT_CACHE_SECONDS
+#: (shorter lists: exact, live)
 EXACT_COUNT_LIMIT = 1_000
 COUNT_CACHE_SECONDS = 60
 
@@ -19,10 +22,15 @@ COUNT_CACHE_SECONDS = 60
 class CachedCountPaginator(Paginator):
     """Counting a million visible rows costs more than the page itself: such counts are cached.
 
-    A cached count for the same SQL (the same filters and the same access scope) is used when
-    there is one; otherwise a bounded count tells short lists (exact and live, as before) from
-    long ones, whose exact count is then computed once and cached for COUNT_CACHE_SECONDS.
+    With a data version (oap/freshness.py, PostgreSQL) every count is cached under it, exact:
+    any write changes the version. Without one, a cached count for the same SQL (the same
+    filters and access scope) is used when there is one; otherwise a bounded count tells short
+    lists (exact and live) from long ones, whose count is then cached for COUNT_CACHE_SECONDS.
     """
+
+    def __init__(self, *args, data_version: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.data_version = data_version
 
     @cached_property
     def count(self):
@@ -33,10 +41,15 @@ class CachedCountPaginator(Paginator):
             sql, params = queryset.order_by().query.sql_with_params()
         except EmptyResultSet:  # `.none()`
             return super().count
-        key = "api-count:" + hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
+        identity = repr((self.data_version, queryset.db, sql, params))
+        key = "api-count:" + hashlib.sha256(identity.encode()).hexdigest()
         cached = cache.get(key)
         if cached is not None:
             return cached
+        if self.data_version is not None:
+            total = queryset.count()
+            cache.set(key, total, settings.API_LIST_CACHE_SECONDS)
+            return total
         bounded = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
         if bounded <= EXACT_COUNT_LIMIT:
             return bounded
@@ -84,6 +97,9 @@ class StablePagination(pagination.PageNumberPagination):
                 number = 0
             if number < 1:
                 raise exceptions.ValidationError({"page": ["Give a whole number, 1 or more (or `last`)."]})
+        self.django_paginator_class = functools.partial(
+            CachedCountPaginator, data_version=getattr(view, "data_version", None)
+        )
         try:
             return super().paginate_queryset(queryset, request, view)
         except exceptions.NotFound as error:

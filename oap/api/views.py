@@ -41,12 +41,13 @@ from oap.spreadsheets import (
 from . import listing
 from . import serializers as s
 from .base import AUTHENTICATION_CLASSES, RestrictedViewSet, StableOrderingFilter
+from .caching import CachedListMixin
 from .exports import ExportMixin
 
 FILTERS = [DjangoFilterBackend, StableOrderingFilter]
 
 
-class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+class ReadOnlyViewSet(CachedListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
     filter_backends = FILTERS
 
 
@@ -154,7 +155,7 @@ class ActionViewSet(ExportMixin, ReadOnlyViewSet):
             )
         return super().get_serializer(*args, **kwargs)
 
-    def list(self, request, *args, **kwargs):
+    def fresh_list(self, request, *args, **kwargs):
         page = self.paginate_queryset(listing.action_values(self.filter_queryset(self.visible())))
         return self.get_paginated_response(listing.actions(page, request.user))
 
@@ -174,6 +175,7 @@ class ActionViewSet(ExportMixin, ReadOnlyViewSet):
     destroy=extend_schema(summary="Delete an open entry of your organisation"),
 )
 class ResultViewSet(
+    CachedListMixin,
     ExportMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -197,7 +199,7 @@ class ResultViewSet(
     def optimise(self, queryset):
         return queryset.select_related("action", "organisation", "result_type")
 
-    def list(self, request, *args, **kwargs):
+    def fresh_list(self, request, *args, **kwargs):
         page = self.paginate_queryset(listing.result_values(self.filter_queryset(self.visible())))
         return self.get_paginated_response(listing.results(page))
 
