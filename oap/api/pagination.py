@@ -46,15 +46,13 @@ class CachedCountPaginator(Paginator):
         cached = cache.get(key)
         if cached is not None:
             return cached
-        if self.data_version is not None:
-            total = queryset.count()
-            cache.set(key, total, settings.API_LIST_CACHE_SECONDS)
-            return total
-        bounded = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
-        if bounded <= EXACT_COUNT_LIMIT:
-            return bounded
+        if self.data_version is None:
+            bounded = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+            if bounded <= EXACT_COUNT_LIMIT:
+                return bounded
         total = queryset.count()
-        cache.set(key, total, COUNT_CACHE_SECONDS)
+        timeout = COUNT_CACHE_SECONDS if self.data_version is None else settings.API_LIST_CACHE_SECONDS
+        cache.set(key, total, timeout)
         return total
 
 
