@@ -15,9 +15,8 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 
-from . import imports, services
+from . import export, imports, services
 from .models import ImportJob
 from .spreadsheets import (
     ACTION_EXPORT_COLUMNS,
@@ -28,18 +27,11 @@ from .spreadsheets import (
     import_template,
     read_results,
     result_export_rows,
-    write_csv,
-    write_xlsx,
 )
-
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def _download(content: bytes, kind: str, stem: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=CONTENT_TYPES[kind])
+    response = HttpResponse(content, content_type=export.CONTENT_TYPES[kind])
     response["Content-Disposition"] = f'attachment; filename="{stem}.{kind}"'
     return response
 
@@ -66,18 +58,13 @@ class ExportAdminMixin:
         ]
 
     def export_view(self, request, kind):
-        if kind not in CONTENT_TYPES:
+        if kind not in export.CONTENT_TYPES:
             raise Http404("Export as csv or xlsx.")
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)  # the rule, the filters and the search
         queryset = changelist.get_queryset(request)
-        rows = self.export_rows(queryset)
-        stem = f"{self.export_stem}-{timezone.localdate():%Y%m%d}"
-        writer = write_xlsx if kind == "xlsx" else write_csv
-        if kind == "xlsx":
-            return _download(writer(self.export_columns, rows, title=self.export_stem), kind, stem)
-        return _download(writer(self.export_columns, rows), kind, stem)
+        return export.download(kind, self.export_stem, self.export_columns, self.export_rows(queryset))
 
 
 class ActionExportAdminMixin(ExportAdminMixin):
@@ -147,7 +134,7 @@ class ResultImportExportAdminMixin(ExportAdminMixin):
 
     def template_view(self, request, kind):
         self._require_import(request)
-        if kind not in CONTENT_TYPES:
+        if kind not in export.CONTENT_TYPES:
             raise Http404("Templates come as csv or xlsx.")
         return _download(import_template(kind), kind, "results-import-template")
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .export import Sheet, write_csv, write_xlsx
+
 IMPORT_COLUMNS = ["action", "organisation", "result_type", "year", "half_year", "value", "comment"]
 REQUIRED_COLUMNS = ["action", "organisation", "result_type", "year", "value"]
 COLUMN_HELP = {
@@ -107,39 +109,11 @@ def read_results(data: bytes, filename: str) -> ParsedSheet:
 # --- writing ------------------------------------------------------------------------------
 
 
-def write_csv(header: list[str], rows: Iterable[Iterable]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # with a BOM, so spreadsheet programs read UTF-8
-
-
-def write_xlsx(header: list[str], rows: Iterable[Iterable], title: str = "Sheet") -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=title[:31])
-    bold = []
-    for name in header:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = Font(bold=True)
-        bold.append(cell)
-    sheet.append(bold)
-    for row in rows:
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def import_template(kind: str) -> bytes:
     """An empty results file with the right columns and one example row."""
     example = ["DRUGS-CCH 1.1", "ES", "arrests", "2024", "", "12", "JAD week 12"]
     if kind == "xlsx":
-        return write_xlsx(IMPORT_COLUMNS, [example], title="Results")
+        return write_xlsx(Sheet(title="Results", header=IMPORT_COLUMNS, rows=[example]))
     return write_csv(IMPORT_COLUMNS, [example])
 
 

@@ -11,8 +11,9 @@ from openpyxl import load_workbook
 
 from empact_tracker.celery import app as celery_app
 from oap.choices import EntryStatus, HandlingLevel, OrganisationKind, ParticipationRole
+from oap.export import Sheet, write_csv, write_xlsx
 from oap.models import ImportJob, ResultEntry
-from oap.spreadsheets import IMPORT_COLUMNS, write_csv, write_xlsx
+from oap.spreadsheets import IMPORT_COLUMNS
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -50,8 +51,10 @@ def rows_for(world, count, organisation="ES"):
 
 
 def upload(client, rows, name="results.csv"):
-    writer = write_xlsx if name.endswith(".xlsx") else write_csv
-    content = writer(IMPORT_COLUMNS, rows)
+    if name.endswith(".xlsx"):
+        content = write_xlsx(Sheet(title="Results", header=IMPORT_COLUMNS, rows=rows))
+    else:
+        content = write_csv(IMPORT_COLUMNS, rows)
     return client.post(IMPORT, {"file": SimpleUploadedFile(name, content)}, follow=True)
 
 
@@ -78,7 +81,7 @@ def test_a_file_with_one_bad_row_imports_nothing_then_everything_once_fixed(
     client.force_login(spain["user"])
     rows = rows_for(spain, count)
     bad = count * 6 // 10
-    rows[bad][5] = "-2"  # spreadsheet row bad + 2 (the header is row 1)
+    rows[bad][5] = -2  # spreadsheet row bad + 2 (the header is row 1)
     response = upload(client, rows, name)
     assert response.context["job"].status == ImportJob.Status.INVALID
     assert error_table(response) == [(bad + 2, "value", "Values are never negative.")]
@@ -208,7 +211,8 @@ def partner_world(db):
 
 
 def exported_actions(client, url, kind):
-    content = client.get(url).content
+    response = client.get(url)
+    content = b"".join(response.streaming_content) if response.streaming else response.content
     if kind == "csv":
         reader = csv.DictReader(io.StringIO(content.decode("utf-8-sig")))
         return sorted(row.get("action") or row.get("code") for row in reader)
