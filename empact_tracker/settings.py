@@ -51,6 +51,9 @@ MIDDLEWARE = [
     "empact_tracker.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # an ETag from each GET response's body; If-None-Match with it gets a 304 (reveals only what
+    # the caller itself sees)
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -261,11 +264,6 @@ REPORTING_NIGHTLY_COMPILE_MINUTE = env.int("REPORTING_NIGHTLY_COMPILE_MINUTE", d
 REPORTING_TEST_PAUSE_SECONDS = env.float("REPORTING_TEST_PAUSE_SECONDS", default=0)
 
 # --- REST API -----------------------------------------------------------------------------
-# API list pages (and their counts) are cached under the data version (oap/freshness.py): served
-# again until the next write; off with API_LIST_CACHE=0 (the benchmarks measure both)
-API_LIST_CACHE = env.bool("API_LIST_CACHE", default=True)
-API_LIST_CACHE_SECONDS = env.int("API_LIST_CACHE_SECONDS", default=300)
-
 REST_FRAMEWORK = {
     # the token scheme first, so an unauthenticated request is told 401 with WWW-Authenticate
     "DEFAULT_AUTHENTICATION_CLASSES": [

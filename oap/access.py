@@ -20,10 +20,8 @@ follow their action, and drafts are seen only by their own organisation and the 
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
-from django.core.cache import cache
 from django.db.models import Model, Q, QuerySet
 
 from .choices import EU_SIDE_KINDS, EntryStatus, HandlingLevel, ParticipationRole
@@ -158,14 +156,10 @@ def plan_managed_q(user) -> Q:
     return EVERYTHING if sees_everything(user) else NOTHING
 
 
-def entry_visible_q(user, among_actions=None) -> Q:
-    """Result entries follow their action; drafts stay with their own organisation and the hub.
-
-    `among_actions` (ids) narrows the rule to the entries of those actions, and the action check
-    to those actions only: the totals of a page of actions test 50 actions, not every visible one.
-    """
+def entry_visible_q(user) -> Q:
+    """Result entries follow their action; drafts stay with their own organisation and the hub."""
     if sees_everything(user):
-        return EVERYTHING if among_actions is None else Q(action_id__in=among_actions)
+        return EVERYTHING
     organisation = organisation_of(user)
     if organisation is None:
         return NOTHING
@@ -173,25 +167,8 @@ def entry_visible_q(user, among_actions=None) -> Q:
     # planner then reads a page of entries in index order instead of joining and sorting them all
     from .models import OperationalAction
 
-    visible_actions = OperationalAction.objects.filter(action_visible_q(user))
-    if among_actions is not None:
-        visible_actions = visible_actions.filter(pk__in=among_actions)
-    return Q(action_id__in=visible_actions.values("pk")) & (
-        ~Q(status=EntryStatus.DRAFT) | Q(organisation=organisation)
-    )
-
-
-def visible_entries_of_actions(user, action_ids) -> QuerySet:
-    """The result entries of the actions `action_ids` that `user` may see — the same rule as
-    ``restrict(ResultEntry.objects.all(), user, "view")``, evaluated for those actions only."""
-    from .models import ResultEntry
-
-    if not role_allows(user, "view", ResultEntry):
-        return ResultEntry.objects.none()
-    q = entry_visible_q(user, among_actions=list(action_ids))
-    if q is NOTHING:
-        return ResultEntry.objects.none()
-    return ResultEntry.objects.filter(q)
+    visible_actions = OperationalAction.objects.filter(action_visible_q(user)).values("pk")
+    return Q(action_id__in=visible_actions) & (~Q(status=EntryStatus.DRAFT) | Q(organisation=organisation))
 
 
 def entry_changeable_q(user) -> Q:
@@ -385,25 +362,25 @@ class AccessBackend(ModelBackend):
     admin's object checks and the querysets can never disagree.
     """
 
-    def get_all_permissions(self, user_obj, obj=None):
-        """ModelBackend's, kept in the cache under the data version when the request read one.
-
-        The version changes with any write to users, groups and permissions (oap/freshness.py),
-        so a cached set is never used after the permissions it holds changed.
-        """
-        version = getattr(user_obj, "data_version", None)
-        if obj is not None or version is None or hasattr(user_obj, "_perm_cache"):
-            return super().get_all_permissions(user_obj, obj)
-        key = f"perms:{version}:{user_obj.pk}"
-        perms = cache.get(key)
-        if perms is None:
-            perms = super().get_all_permissions(user_obj)
-            cache.set(key, perms, settings.API_LIST_CACHE_SECONDS)
-        user_obj._perm_cache = perms
-        return perms
-
     def _get_group_permissions(self, user_obj):
         return Permission.objects.filter(Q(group__user=user_obj) | Q(group__name=user_obj.role)).distinct()
+
+    def get_all_permissions(self, user_obj, obj=None):
+        """The user's own, their groups' and their role group's permissions, in one query."""
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            if user_obj.is_superuser:
+                permissions = Permission.objects.all()
+            else:
+                permissions = Permission.objects.filter(
+                    Q(user=user_obj) | Q(group__user=user_obj) | Q(group__name=user_obj.role)
+                ).distinct()
+            user_obj._perm_cache = {
+                f"{app_label}.{codename}"
+                for app_label, codename in permissions.values_list("content_type__app_label", "codename")
+            }
+        return user_obj._perm_cache
 
     def has_perm(self, user_obj, perm, obj=None):
         if obj is None:

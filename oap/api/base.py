@@ -7,63 +7,14 @@ write calls a service; errors share one body (`errors.py`), lists one pagination
 
 from __future__ import annotations
 
-import binascii
-from hmac import compare_digest
-
-from django.db.models.expressions import RawSQL
-from django.utils import timezone
-from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
-from knox import auth as knox_auth
-from knox.crypto import hash_token
-from knox.models import get_token_model
-from knox.settings import CONSTANTS, knox_settings
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from knox.auth import TokenAuthentication
 from rest_framework import exceptions, filters, parsers, viewsets
 from rest_framework.authentication import SessionAuthentication
 
-from oap import access, freshness
+from oap import access
 
-
-class TokenAuthentication(knox_auth.TokenAuthentication):
-    """knox's hashed tokens (`Authorization: Token <key>`), checked in one query.
-
-    knox reads the token with its user, then every other token of that user (to delete the
-    expired ones), and the access rule then reads the user's organisation: three queries on every
-    request. Here the token comes with its user and the user's organisation in one query; an
-    expired token is refused, and deleted with the user's other expired tokens, when it is shown.
-    The same query reads the data version (oap/freshness.py) for the list cache and the
-    permission cache.
-    """
-
-    def authenticate_credentials(self, token):
-        message = "Invalid token."
-        token = token.decode("utf-8")
-        try:
-            digest = hash_token(token)
-        except (TypeError, binascii.Error) as error:
-            raise exceptions.AuthenticationFailed(message) from error
-        candidates = get_token_model().objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
-        if freshness.enabled():  # the data version, read first and in the same query (freshness.py)
-            candidates = candidates.annotate(data_version=RawSQL(f"({freshness.VERSION_SQL})", ()))
-        for auth_token in candidates.select_related("user__organisation"):
-            if not compare_digest(digest, auth_token.digest):
-                continue
-            if auth_token.expiry is not None and auth_token.expiry < timezone.now():
-                self._cleanup_token(auth_token)  # knox's: deletes it (and expired siblings), signals
-                break
-            if knox_settings.AUTO_REFRESH and auth_token.expiry:
-                self.renew_token(auth_token)
-            auth_token.user.data_version = getattr(auth_token, "data_version", None)
-            return self.validate_user(auth_token)
-        raise exceptions.AuthenticationFailed(message)
-
-
-class TokenScheme(KnoxTokenScheme):
-    """The OpenAPI security scheme of `TokenAuthentication` (knox's, for the subclass)."""
-
-    target_class = TokenAuthentication
-
-
-#: token first, so an unauthenticated request is told 401 with `WWW-Authenticate: Token`
+#: knox's hashed tokens first, so an unauthenticated request is told 401 with `WWW-Authenticate: Token`
 AUTHENTICATION_CLASSES = [TokenAuthentication, SessionAuthentication]
 
 
@@ -109,3 +60,14 @@ class RestrictedViewSet(viewsets.GenericViewSet):
     def optimise(self, queryset):
         """select/prefetch what the serializer reads, so a page costs a constant number of queries."""
         return queryset
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Only the caller may keep a response, and must revalidate it (ETag, If-None-Match → 304).
+
+        The ETag is made from the body by ConditionalGetMiddleware, so it changes only when what
+        this caller sees changes.
+        """
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_cache_control(response, private=True, no_cache=True)
+        patch_vary_headers(response, ["Authorization"])
+        return response

@@ -97,7 +97,7 @@ class ActionSerializer(serializers.ModelSerializer):
     priority = serializers.CharField(source="plan.priority.code", read_only=True)
     cycle = serializers.CharField(source="plan.priority.cycle.code", read_only=True)
     leader = serializers.SerializerMethodField()
-    participants = ParticipantSerializer(source="participations", many=True, read_only=True)
+    participants = ParticipantSerializer(source="participant_list", many=True, read_only=True)
     chsgs = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     totals = serializers.SerializerMethodField(
         help_text="Validated results you may see, per counter code and year: {year: {counter: value}}."
@@ -126,7 +126,7 @@ class ActionSerializer(serializers.ModelSerializer):
         ]
 
     def get_leader(self, action) -> str | None:
-        for participation in action.participations.all():
+        for participation in action.participant_list:
             if participation.role == ParticipationRole.LEADER:
                 return participation.organisation.code
         return None

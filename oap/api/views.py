@@ -22,6 +22,7 @@ from oap.filters import (
     ResultTypeFilterSet,
 )
 from oap.models import (
+    CommonHorizontalStrategicGoal,
     Cycle,
     OperationalAction,
     OperationalActionPlan,
@@ -31,6 +32,7 @@ from oap.models import (
     ResultEntry,
     ResultType,
 )
+from oap.selectors import action_totals
 from oap.spreadsheets import (
     ACTION_EXPORT_COLUMNS,
     RESULT_EXPORT_COLUMNS,
@@ -38,16 +40,14 @@ from oap.spreadsheets import (
     result_export_rows,
 )
 
-from . import listing
 from . import serializers as s
 from .base import AUTHENTICATION_CLASSES, RestrictedViewSet, StableOrderingFilter
-from .caching import CachedListMixin
 from .exports import ExportMixin
 
 FILTERS = [DjangoFilterBackend, StableOrderingFilter]
 
 
-class ReadOnlyViewSet(CachedListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
     filter_backends = FILTERS
 
 
@@ -140,24 +140,19 @@ class ActionViewSet(ExportMixin, ReadOnlyViewSet):
 
     def optimise(self, queryset):
         participations = Participation.objects.select_related("organisation").order_by(
-            "role", "organisation__code"
+            "role", "organisation__code", "pk"
         )
         return queryset.select_related("plan__priority__cycle").prefetch_related(
-            Prefetch("participations", queryset=participations), "chsgs"
+            Prefetch("participations", queryset=participations, to_attr="participant_list"),
+            Prefetch("chsgs", queryset=CommonHorizontalStrategicGoal.objects.order_by("number")),
         )
 
     def get_serializer(self, *args, **kwargs):
-        if args:
+        if args:  # the totals of the page's actions: one grouped query
             rows = args[0] if kwargs.get("many") else [args[0]]
             kwargs.setdefault("context", self.get_serializer_context())
-            kwargs["context"]["totals"] = listing.validated_totals(
-                self.request.user, [row.pk for row in rows]
-            )
+            kwargs["context"]["totals"] = action_totals(self.request.user, [row.pk for row in rows])
         return super().get_serializer(*args, **kwargs)
-
-    def fresh_list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(listing.action_values(self.filter_queryset(self.visible())))
-        return self.get_paginated_response(listing.actions(page, request.user))
 
 
 @extend_schema_view(
@@ -175,7 +170,6 @@ class ActionViewSet(ExportMixin, ReadOnlyViewSet):
     destroy=extend_schema(summary="Delete an open entry of your organisation"),
 )
 class ResultViewSet(
-    CachedListMixin,
     ExportMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -198,10 +192,6 @@ class ResultViewSet(
 
     def optimise(self, queryset):
         return queryset.select_related("action", "organisation", "result_type")
-
-    def fresh_list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(listing.result_values(self.filter_queryset(self.visible())))
-        return self.get_paginated_response(listing.results(page))
 
     def get_serializer_class(self):
         if self.action == "partial_update":
