@@ -15,7 +15,8 @@ Visibility of an operational action, by its handling level:
 - ``eu``: also every Member State, EU agency and EU institution;
 - ``partners``: also every third country and international organisation.
 Superusers and the hub see everything; a participant always sees its own actions. Result entries
-follow their action, and drafts are seen only by their own organisation and the hub.
+follow their action; figures not yet validated are seen only by the reporting organisation, those
+who may validate them and the hub. Nobody validates their own organisation's figures.
 """
 
 from __future__ import annotations
@@ -25,12 +26,10 @@ from django.contrib.auth.models import Permission
 from django.db.models import Model, Q, QuerySet
 
 from .choices import EU_SIDE_KINDS, EntryStatus, HandlingLevel, ParticipationRole
+from .workflow import STEPS, sources_of
 
 NOTHING = Q(pk__in=[])
 EVERYTHING = Q()
-
-#: the ResultEntry statuses its own organisation may still change
-ENTRY_OPEN_STATUSES = (EntryStatus.DRAFT, EntryStatus.RETURNED)
 
 ACTIONS = ("view", "add", "change", "delete", "submit", "validate")
 
@@ -157,7 +156,9 @@ def plan_managed_q(user) -> Q:
 
 
 def entry_visible_q(user) -> Q:
-    """Result entries follow their action; drafts stay with their own organisation and the hub."""
+    """Result entries follow their action; figures not yet validated (drafts, submitted, returned,
+    and their return reasons) are seen only by the reporting organisation, those who may validate
+    them (the action leader's organisation, the plan's drivers) and the hub."""
     if sees_everything(user):
         return EVERYTHING
     organisation = organisation_of(user)
@@ -168,16 +169,26 @@ def entry_visible_q(user) -> Q:
     from .models import OperationalAction
 
     visible_actions = OperationalAction.objects.filter(action_visible_q(user)).values("pk")
-    return Q(action_id__in=visible_actions) & (~Q(status=EntryStatus.DRAFT) | Q(organisation=organisation))
+    return Q(action_id__in=visible_actions) & (
+        Q(status=EntryStatus.VALIDATED) | Q(organisation=organisation) | _reviewed_by_q(organisation)
+    )
 
 
-def entry_changeable_q(user) -> Q:
-    """Entries the user may change or delete: their own organisation's, still open, in an open year.
+def _reviewed_by_q(organisation) -> Q:
+    """Entries whose action `organisation` leads or whose plan it drives (it reviews them)."""
+    return Q(action__plan_id__in=_plans_driven_by(organisation)) | Q(
+        action_id__in=_actions_joined_by(organisation, roles=[ParticipationRole.LEADER])
+    )
+
+
+def entry_changeable_q(user, step: str = "change") -> Q:
+    """Entries the user may change, delete or submit: their own organisation's, still open
+    (`oap.workflow`), in an open year.
 
     Superusers and the hub may correct any open entry; nobody changes a validated entry or an
     entry of a locked year.
     """
-    open_entries = Q(status__in=ENTRY_OPEN_STATUSES) & ~Q(year__in=_locked_years())
+    open_entries = Q(status__in=STEPS[step].sources) & ~Q(year__in=_locked_years())
     if sees_everything(user):
         return open_entries
     organisation = organisation_of(user)
@@ -186,14 +197,19 @@ def entry_changeable_q(user) -> Q:
     return open_entries & Q(organisation=organisation) & Q(action_id__in=_actions_joined_by(organisation))
 
 
-def entry_submittable_q(user) -> Q:
-    return entry_changeable_q(user)
-
-
 def entry_validatable_q(user) -> Q:
-    """Submitted (or, to reopen, validated) entries of an open year, for the leader, drivers and hub."""
-    reviewable = Q(status__in=(EntryStatus.SUBMITTED, EntryStatus.VALIDATED)) & ~Q(year__in=_locked_years())
-    return reviewable & action_managed_q(user, "action__")
+    """Entries of an open year the user may validate or return (`oap.workflow`): those of the
+    actions their organisation leads or whose plan it drives, and every one for the hub — never
+    their own organisation's figures (four eyes)."""
+    reviewable = Q(status__in=sources_of("validate")) & ~Q(year__in=_locked_years())
+    if user is not None and user.is_superuser and organisation_of(user) is None:
+        return reviewable
+    organisation = organisation_of(user)
+    if organisation is None:
+        return NOTHING
+    if organisation.is_hub:
+        return reviewable & ~Q(organisation=organisation)
+    return reviewable & _reviewed_by_q(organisation) & ~Q(organisation=organisation)
 
 
 def _model_scope(model: type[Model], user, action: str) -> Q:
@@ -208,13 +224,11 @@ def _model_scope(model: type[Model], user, action: str) -> Q:
     if model is m.OperationalActionPlan:
         return plan_visible_q(user) if action == "view" else plan_managed_q(user)
     if model is m.ResultEntry:
-        return {
-            "view": entry_visible_q,
-            "change": entry_changeable_q,
-            "delete": entry_changeable_q,
-            "submit": entry_submittable_q,
-            "validate": entry_validatable_q,
-        }[action](user)
+        if action == "view":
+            return entry_visible_q(user)
+        if action == "validate":
+            return entry_validatable_q(user)
+        return entry_changeable_q(user, action)
     if model is m.ImportJob:  # one's own uploads; the hub and superusers see all
         if sees_everything(user):
             return EVERYTHING

@@ -37,6 +37,7 @@ from .models import (
     User,
     YearLock,
 )
+from .services import checks
 
 # --- Shared bases -------------------------------------------------------------------------
 
@@ -258,8 +259,8 @@ class ParticipationInlineFormSet(forms.BaseInlineFormSet):
         if any(self.errors):
             return
         try:
-            services.check_one_leader(
-                form.cleaned_data.get("role")
+            services.check_participants(
+                (form.cleaned_data["organisation"], form.cleaned_data.get("role"))
                 for form in self.forms
                 if form.cleaned_data and not self._should_delete_form(form)
             )
@@ -471,9 +472,19 @@ class ResultActionForm(ActionForm):
 
 
 class ResultEntryAdminForm(forms.ModelForm):
-    """Asks the recording rule of the services, so refusals show on the field they concern."""
+    """Asks the one row checker (`oap.services.checks`), so refusals show on the field they concern.
+
+    The value is typed as text and read by the checker: a point or a comma before the decimals,
+    never a silent reinterpretation (`1250,5` is 1250.5; `1,250` is refused as ambiguous).
+    """
 
     request_user = None  # set by ResultEntryAdmin.get_form
+    value = forms.CharField(
+        label=_("value"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 16}),
+        help_text=_("A point or a comma before the decimals; counts are whole numbers."),
+    )
 
     class Meta:
         model = ResultEntry
@@ -481,17 +492,28 @@ class ResultEntryAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk is None and not self.errors:
-            try:
-                services.result_record_check(
-                    by=self.request_user,
-                    action=cleaned["action"],
-                    organisation=cleaned["organisation"],
-                    year=cleaned["year"],
+        if self.errors:
+            return cleaned
+        try:
+            if self.instance.pk is None:
+                fields = ("action", "organisation", "result_type", "year", "half_year", "value", "comment")
+                [checked] = checks.check_new_entries(
+                    by=self.request_user, rows=[{name: cleaned.get(name) for name in fields}]
                 )
-            except (PermissionDenied, services.Hidden) as error:
-                raise forms.ValidationError(str(error)) from error
+                cleaned["value"] = checked.value
+            else:
+                cleaned["value"], cleaned["comment"] = checks.check_change(
+                    entry=self.instance, value=cleaned.get("value"), comment=cleaned.get("comment")
+                )
+        except checks.RowErrors as error:
+            for problem in error.problems[0]:
+                self.add_error(problem.field if problem.field in self.fields else None, problem.message)
+        except (ValidationError, PermissionDenied) as error:
+            self.add_error(None, error if isinstance(error, ValidationError) else str(error))
         return cleaned
+
+    def validate_unique(self):
+        """Periods and duplicates are the row checker's (in `clean`), with its words."""
 
 
 @admin.register(ResultEntry)
@@ -582,9 +604,9 @@ class ResultEntryAdmin(ResultWorkflowAdminMixin, ResultImportExportAdminMixin, O
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and request.method == "GET":
-            reason = services.entry_frozen_reason(obj)
-            if reason:
-                self.message_user(request, reason, messages.WARNING)
+            refused = services.refusal(None, obj, "change")
+            if refused is not None:
+                self.message_user(request, " ".join(refused.messages), messages.WARNING)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):

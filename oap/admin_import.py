@@ -169,7 +169,7 @@ class ResultImportExportAdminMixin(ExportAdminMixin):
         if request.method == "POST" and "confirm" in request.POST:
             try:
                 job = imports.import_job_confirm(by=request.user, job=job)
-            except services.Frozen as error:
+            except services.Conflict as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
             if job.status == ImportJob.Status.DONE:
                 self.message_user(

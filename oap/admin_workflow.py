@@ -25,7 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import access, services
+from . import access, services, workflow
 from .choices import EntryStatus
 from .models import ResultEntry
 
@@ -39,7 +39,7 @@ def entries_to_submit(user, queryset: QuerySet | None = None) -> QuerySet:
     if organisation is None:
         return queryset.none()
     return access.restrict(queryset, user, "submit").filter(
-        organisation=organisation, status__in=access.ENTRY_OPEN_STATUSES
+        organisation=organisation, status__in=workflow.OPEN
     )
 
 
@@ -70,14 +70,16 @@ class WaitingForMeFilter(admin.SimpleListFilter):
 
 
 @dataclass(frozen=True)
-class Step:
-    name: str  # URL segment and button id
+class StepPage:
+    """The admin's words for one step of `oap.workflow` (the rules stay there and in the services)."""
+
+    name: str
     label: str  # the button
     title: str  # the confirmation page's title
-    permission: str  # the access rule's action
-    from_statuses: tuple[str, ...]
-    done: str  # past participle for the success message
-    needs_reason: bool = False
+
+    @property
+    def rule(self) -> workflow.Step:
+        return workflow.STEPS[self.name]
 
     def what_happens(self, entry: ResultEntry) -> str:
         if self.name == "submit":
@@ -101,64 +103,20 @@ class Step:
             f"and submitted again.{counted}"
         )
 
-    def run(self, entry: ResultEntry, user, reason: str = "") -> ResultEntry:
-        if self.name == "submit":
-            return services.result_submit(entry=entry, by=user)
-        if self.name == "validate":
-            return services.result_validate(entry=entry, by=user)
-        return services.result_return(entry=entry, by=user, reason=reason)
 
-
-STEPS: dict[str, Step] = {
-    step.name: step
-    for step in (
-        Step(
-            "submit",
-            _("Submit for validation"),
-            _("Submit this entry for validation?"),
-            "submit",
-            access.ENTRY_OPEN_STATUSES,
-            "submitted for validation",
-        ),
-        Step(
-            "validate",
-            _("Validate"),
-            _("Validate this entry?"),
-            "validate",
-            (EntryStatus.SUBMITTED,),
-            "validated",
-        ),
-        Step(
-            "return",
-            _("Return with a reason"),
-            _("Return this entry to its organisation?"),
-            "validate",
-            (EntryStatus.SUBMITTED, EntryStatus.VALIDATED),
-            "returned",
-            needs_reason=True,
-        ),
+STEPS: dict[str, StepPage] = {
+    page.name: page
+    for page in (
+        StepPage("submit", _("Submit for validation"), _("Submit this entry for validation?")),
+        StepPage("validate", _("Validate"), _("Validate this entry?")),
+        StepPage("return", _("Return with a reason"), _("Return this entry to its organisation?")),
     )
 }
 
 
-def step_allowed(user, entry: ResultEntry, step: Step) -> bool:
-    """Whether `user` may take `step` on `entry` now: its status, then the access rule."""
-    return entry.status in step.from_statuses and access.can(user, step.permission, entry)
-
-
-def refusal(user, entry: ResultEntry, step: Step) -> str:
-    """Why the step is not possible, in words for people (for a page reached without its button)."""
-    if step.name == "submit":
-        frozen = services.entry_frozen_reason(entry)
-        return frozen or "Only the organisation that reported this entry submits it."
-    if services.year_is_locked(entry.year):
-        return services.entry_frozen_reason(entry) or ""
-    if entry.status not in step.from_statuses:
-        allowed = " or ".join(str(EntryStatus(s).label).lower() for s in step.from_statuses)
-        return f"Only {allowed} entries can be {step.done}; this one is {entry.get_status_display().lower()}."
-    return (
-        f"Only the action leader, the plan's drivers and the hub {step.name} results of {entry.action.code}."
-    )
+def step_allowed(user, entry: ResultEntry, step: StepPage) -> bool:
+    """Whether `user` may take `step` on `entry` now (the services' own answer)."""
+    return services.refusal(user, entry, step.name) is None
 
 
 class ReturnReasonForm(forms.Form):
@@ -226,18 +184,18 @@ class ResultWorkflowAdminMixin:
             args=[entry.pk],
             current_app=self.admin_site.name,
         )
-        form = ReturnReasonForm(request.POST or None) if step.needs_reason else None
+        form = ReturnReasonForm(request.POST or None) if step.rule.needs_reason else None
         errors: list[str] = []
         status = 200
         if request.method == "POST":
             reason = form.data.get("reason", "") if form is not None else ""
             try:
-                entry = step.run(entry, request.user, reason)
+                entry = services.result_step(entry=entry, by=request.user, step=step.name, reason=reason)
             except services.Hidden:
                 return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
             except PermissionDenied as error:
                 errors, status = [str(error)], 403
-            except services.Frozen as error:
+            except services.Conflict as error:
                 errors, status = _error_messages(error), 409
             except ValidationError as error:
                 field_errors = getattr(error, "error_dict", {})
@@ -247,10 +205,11 @@ class ResultWorkflowAdminMixin:
                 else:
                     errors, status = _error_messages(error), 400
             else:
-                self.message_user(request, f"{str(step.done).capitalize()}: {entry}.", messages.SUCCESS)
+                self.message_user(request, f"{str(step.rule.done).capitalize()}: {entry}.", messages.SUCCESS)
                 return HttpResponseRedirect(change_url)
-        elif not step_allowed(request.user, entry, step):
-            errors, status = [refusal(request.user, entry, step)], 403
+        elif (refused := services.refusal(request.user, entry, step.name)) is not None:
+            errors = _error_messages(refused) if isinstance(refused, ValidationError) else [str(refused)]
+            status = 409 if isinstance(refused, services.Conflict) else 403
         context = {
             **self.admin_site.each_context(request),
             "title": step.title,

@@ -40,6 +40,10 @@ def _row_errors(error: services.RowErrors, row_numbers: list[int]) -> list[RowEr
     return found
 
 
+def _row_namer(sheet):
+    return lambda index: f"row {sheet.row_numbers[index]}"
+
+
 def max_rows() -> int:
     return getattr(settings, "IMPORT_MAX_ROWS", 50_000)
 
@@ -61,7 +65,9 @@ def check_rows(*, by: User, data: bytes, filename: str) -> tuple[int, list[RowEr
             )
         ]
     try:
-        services.results_record_bulk(by=by, rows=sheet.rows, max_rows=max_rows(), dry_run=True)
+        services.results_record_bulk(
+            by=by, rows=sheet.rows, max_rows=max_rows(), dry_run=True, name_row=_row_namer(sheet)
+        )
     except services.RowErrors as error:
         return len(sheet.rows), _row_errors(error, sheet.row_numbers)
     except (ValidationError, PermissionDenied) as error:
@@ -121,7 +127,11 @@ def import_job_run(job_id: int) -> ImportJob:
         sheet = read_results(data, job.filename)
         with transaction.atomic():
             created = services.results_record_bulk(
-                by=job.created_by, rows=sheet.rows, max_rows=max_rows(), on_progress=progress
+                by=job.created_by,
+                rows=sheet.rows,
+                max_rows=max_rows(),
+                on_progress=progress,
+                name_row=_row_namer(sheet),
             )
             imported = len(created)
     except services.RowErrors as error:  # the data changed since the check: still all or nothing
@@ -144,7 +154,7 @@ def import_job_confirm(*, by: User, job: ImportJob) -> ImportJob:
     if job.created_by_id != by.pk:
         raise PermissionDenied("Only the person who uploaded a file confirms its import.")
     if job.status != ImportJob.Status.VALIDATED:
-        raise services.Frozen(
+        raise services.Conflict(
             {"status": f"This import is {job.get_status_display().lower()}; it cannot start again."}
         )
     if job.total_rows <= getattr(settings, "IMPORT_ASYNC_ROWS", 2000):

@@ -89,15 +89,16 @@ EXPECTED = {
         },
     },
     ("result", "tc_returned"): {
-        # the third-country participant's entry, sent back to it for correction
+        # the third-country participant's entry, sent back to it for correction: not validated,
+        # so seen by its organisation, those who may validate it (the plan's driver) and the hub
         "view": {
             "superuser": same(Y),
             "hub_analyst": same(Y),
             "driver_ms": same(Y),
-            "uninvolved_ms": per_level(N, Y, Y),
-            "agency": per_level(N, Y, Y),
+            "uninvolved_ms": same(N),
+            "agency": same(N),
             "tc_participant": same(Y),
-            "tc_outsider": per_level(N, N, Y),
+            "tc_outsider": same(N),
         },
         "change": {
             "superuser": same(Y),
@@ -110,11 +111,11 @@ EXPECTED = {
         },
     },
     ("result", "leader_draft"): {
-        # drafts are private to their organisation and the hub
+        # not validated: its organisation, its reviewers (the plan's driver) and the hub
         "view": {
             "superuser": same(Y),
             "hub_analyst": same(Y),
-            "driver_ms": same(N),
+            "driver_ms": same(Y),
             "uninvolved_ms": same(N),
             "agency": same(N),
             "tc_participant": same(N),
@@ -124,6 +125,72 @@ EXPECTED = {
             "superuser": same(Y),
             "hub_analyst": same(N),
             "driver_ms": same(N),
+            "uninvolved_ms": same(N),
+            "agency": same(N),
+            "tc_participant": same(N),
+            "tc_outsider": same(N),
+        },
+    },
+    ("result", "tc_submitted"): {
+        "view": {
+            "superuser": same(Y),
+            "hub_analyst": same(Y),
+            "driver_ms": same(Y),
+            "uninvolved_ms": same(N),
+            "agency": same(N),
+            "tc_participant": same(Y),
+            "tc_outsider": same(N),
+        },
+        "change": {role: same(N) for role in ROLES},  # it waits for validation
+        # the leader's organisation, the plan's drivers and the hub validate; never the reporter
+        "validate": {
+            "superuser": same(Y),
+            "hub_analyst": same(Y),
+            "driver_ms": same(Y),
+            "uninvolved_ms": same(N),
+            "agency": same(N),
+            "tc_participant": same(N),
+            "tc_outsider": same(N),
+        },
+    },
+    ("result", "driver_submitted"): {
+        # the plan driver's own figure (it takes part too): four eyes — another validates it
+        "view": {
+            "superuser": same(Y),
+            "hub_analyst": same(Y),
+            "driver_ms": same(Y),
+            "uninvolved_ms": same(N),
+            "agency": same(N),
+            "tc_participant": same(N),
+            "tc_outsider": same(N),
+        },
+        "change": {role: same(N) for role in ROLES},
+        "validate": {
+            "superuser": same(Y),
+            "hub_analyst": same(Y),
+            "driver_ms": same(N),
+            "uninvolved_ms": same(N),
+            "agency": same(N),
+            "tc_participant": same(N),
+            "tc_outsider": same(N),
+        },
+    },
+    ("result", "hub_submitted"): {
+        # the hub's own figure: the hub does not validate it; the plan's driver does
+        "view": {
+            "superuser": same(Y),
+            "hub_analyst": same(Y),
+            "driver_ms": same(Y),
+            "uninvolved_ms": same(N),
+            "agency": same(N),
+            "tc_participant": same(N),
+            "tc_outsider": same(N),
+        },
+        "change": {role: same(N) for role in ROLES},
+        "validate": {
+            "superuser": same(Y),
+            "hub_analyst": same(N),
+            "driver_ms": same(Y),
             "uninvolved_ms": same(N),
             "agency": same(N),
             "tc_participant": same(N),
@@ -146,6 +213,7 @@ EXPECTED = {
 }
 for table in EXPECTED.values():
     table["delete"] = table["change"]  # who may change a row may delete it, and nobody else
+
 
 MODELS = {
     "action": OperationalAction,
@@ -173,6 +241,8 @@ def world(db):
         action = f.ActionFactory(plan=plan, code=f"OA-{level}", handling=level)
         f.ParticipationFactory(action=action, organisation=leader, role=ParticipationRole.LEADER)
         tc_participation = f.ParticipationFactory(action=action, organisation=tc_in)
+        f.ParticipationFactory(action=action, organisation=driver)
+        f.ParticipationFactory(action=action, organisation=hub)
         entry = dict(action=action, result_type=arrests, value=Decimal(5))
         rows[level] = {
             ("action", "action"): action,
@@ -186,6 +256,15 @@ def world(db):
             ),
             ("result", "leader_draft"): f.ResultEntryFactory(
                 organisation=leader, status=EntryStatus.DRAFT, year=2022, **entry
+            ),
+            ("result", "tc_submitted"): f.ResultEntryFactory(
+                organisation=tc_in, status=EntryStatus.SUBMITTED, year=2025, **entry
+            ),
+            ("result", "driver_submitted"): f.ResultEntryFactory(
+                organisation=driver, status=EntryStatus.SUBMITTED, year=2025, **entry
+            ),
+            ("result", "hub_submitted"): f.ResultEntryFactory(
+                organisation=hub, status=EntryStatus.SUBMITTED, year=2025, **entry
             ),
         }
     user = f.UserFactory

@@ -67,7 +67,7 @@ class PlanFactory(DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: f"Plan {o.code}")
     priority = factory.SubFactory(PriorityFactory)
     start_year = 2022
-    end_year = 2023
+    end_year = 2025
     driver = factory.SubFactory(OrganisationFactory)
 
 
@@ -81,7 +81,7 @@ class ActionFactory(DjangoModelFactory):
     status = ActionStatus.ONGOING
     handling = HandlingLevel.EU
     start = datetime.date(2022, 1, 1)
-    end = datetime.date(2023, 12, 31)
+    end = datetime.date(2025, 12, 31)
 
 
 class ParticipationFactory(DjangoModelFactory):

@@ -61,7 +61,7 @@ def _from_django_validation_error(error: DjangoValidationError) -> exceptions.Va
 def exception_handler(exc, context):
     """One error body for every refusal; Django's own exceptions mapped to their status."""
     errors = None
-    if isinstance(exc, services.Frozen):
+    if isinstance(exc, services.Conflict):
         errors = _flatten(_from_django_validation_error(exc).detail)
         exc = Conflict(" ".join(message for messages in errors.values() for message in messages))
     elif isinstance(exc, DjangoValidationError):

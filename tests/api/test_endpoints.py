@@ -116,10 +116,12 @@ VALIDATE = {
     "superuser": {"participants": 200, "eu": 200, "partners": 200},
     "hub_analyst": {"participants": 200, "eu": 200, "partners": 200},
     "driver_ms": {"participants": 200, "eu": 200, "partners": 200},
-    "uninvolved_ms": {"participants": 404, "eu": 403, "partners": 403},
-    "agency": {"participants": 404, "eu": 403, "partners": 403},
-    "tc_participant": {"participants": 403, "eu": 403, "partners": 403},
-    "tc_outsider": {"participants": 404, "eu": 404, "partners": 403},
+    # a figure not yet validated is seen only by its organisation, its reviewers and the hub:
+    # for everybody else it does not exist
+    "uninvolved_ms": {"participants": 404, "eu": 404, "partners": 404},
+    "agency": {"participants": 404, "eu": 404, "partners": 404},
+    "tc_participant": {"participants": 403, "eu": 403, "partners": 403},  # its own: four eyes
+    "tc_outsider": {"participants": 404, "eu": 404, "partners": 404},
 }
 
 

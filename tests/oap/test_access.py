@@ -15,7 +15,7 @@ from tests.access_matrix import EXPECTED, LEVELS, MODELS, ROLES
 
 pytestmark = pytest.mark.django_db
 
-QUERYSET = {"view": "visible_to", "change": "editable_by", "delete": "deletable_by"}
+QUERYSET = {"view": "visible_to", "change": "editable_by", "delete": "deletable_by", "validate": "restrict"}
 
 
 def test_access_matrix(world):
@@ -27,7 +27,9 @@ def test_access_matrix(world):
             for role, by_level in by_role.items():
                 user = users[role]
                 user = type(user).objects.get(pk=user.pk)  # fresh permission caches
-                allowed_rows = set(getattr(model.objects, QUERYSET[op])(user).values_list("pk", flat=True))
+                queryset = getattr(model.objects, QUERYSET[op])
+                allowed = queryset(user, op) if op == "validate" else queryset(user)
+                allowed_rows = set(allowed.values_list("pk", flat=True))
                 for level, expected in by_level.items():
                     obj = rows[level][(model_name, row_name)]
                     perm = f"oap.{op}_{model._meta.model_name}"
@@ -43,7 +45,7 @@ def test_access_matrix(world):
                             unexpected_allows.append(case)
                         elif expected and not answer:
                             unexpected_denials.append(case)
-    assert checked == len(ROLES) * len(LEVELS) * 3 * len(EXPECTED)
+    assert checked == len(ROLES) * len(LEVELS) * sum(len(table) for table in EXPECTED.values())
     assert unexpected_allows == [], f"{len(unexpected_allows)} unexpected allows"
     assert unexpected_denials == [], f"{len(unexpected_denials)} unexpected denials"
 
@@ -84,4 +86,8 @@ def test_leader_manages_its_action_and_validates(world):
         organisation=rows["eu"][("action", "action")].participations.get(role="leader").organisation,
     )
     assert OperationalAction.objects.editable_by(leader).count() == 3
-    assert ResultEntry.objects.restrict(leader, "validate").count() == 3  # the validated ones may be reopened
+    # the others' submitted figures (3 organisations × 3 levels) and the validated ones, which may
+    # be reopened; never the leader's own draft
+    reviewable = ResultEntry.objects.restrict(leader, "validate")
+    assert reviewable.count() == 12
+    assert not reviewable.filter(organisation=leader.organisation).exists()

@@ -88,13 +88,15 @@ def test_buttons_follow_the_access_rule_and_the_status(client, wf):
     draft = wf["entry"](EntryStatus.DRAFT)
     returned = wf["entry"](EntryStatus.RETURNED, year=2022)
     submitted = wf["entry"](EntryStatus.SUBMITTED, organisation="co")
-    validated = wf["entry"](EntryStatus.VALIDATED, organisation="es")
+    validated = wf["entry"](EntryStatus.VALIDATED, year=2024)
+    own_validated = wf["entry"](EntryStatus.VALIDATED, organisation="es")
     login(client, wf, "de")  # the reporting organisation
     assert buttons(client, draft) == {"submit"}
     assert buttons(client, returned) == {"submit"}
     login(client, wf, "es")  # the action's leader
     assert buttons(client, submitted) == {"validate", "return"}
     assert buttons(client, validated) == {"return"}  # a reviewer may reopen a validated entry
+    assert buttons(client, own_validated) == set()  # but never review its own organisation's figure
     login(client, wf, "co")  # submitted it, does not lead the action
     assert buttons(client, submitted) == set()
     login(client, wf, "it")  # the plan's driver
@@ -174,20 +176,21 @@ def test_refusals_come_from_the_service_and_change_nothing(client, wf):
     assert 'id="workflow-confirm"' not in page.content.decode()
     response = client.post(step_url(submitted, "validate"))
     assert response.status_code == 403
-    assert (
-        "Only the action leader, the plan&#x27;s drivers and the hub validate results of DRUGS-CCH 1.1."
-        in response.content.decode()
-    )
+    assert "DE reported this figure, so another organisation validates it" in response.content.decode()
     # submitting twice: the service says why
     response = client.post(step_url(submitted, "submit"))
     assert response.status_code == 409
     assert "submitted and waits for validation" in response.content.decode()
     assert status_of(submitted) == EntryStatus.SUBMITTED
-    # validating a draft
+    # validating a draft: the leader reviews Germany's figures, but a draft is not submitted yet
     draft = wf["entry"](EntryStatus.DRAFT, year=2022)
     login(client, wf, "es")
     response = client.post(step_url(draft, "validate"))
-    assert response.status_code == 302  # Spain cannot even see Germany's draft: as if it did not exist
+    assert response.status_code == 409
+    assert "Only submitted entries can be validated; this one is draft." in response.content.decode()
+    # Colombia takes part but reviews nothing: Germany's draft is as if it did not exist
+    login(client, wf, "co")
+    assert client.post(step_url(draft, "validate")).status_code == 302
     assert status_of(draft) == EntryStatus.DRAFT
 
 

@@ -13,7 +13,7 @@ def test_action_create_needs_a_leader():
     plan = f.PlanFactory()
     with pytest.raises(ValidationError) as error:
         services.action_create(plan=plan, code="X 1.1", title="No leader", leader=None)
-    assert "leader" in error.value.message_dict
+    assert "leader" in error.value.message_dict["participants"][0]
     assert not OperationalAction.objects.filter(code="X 1.1").exists()
 
 

@@ -78,11 +78,37 @@ def test_leader_driver_and_hub_validate(case, who):
 
 
 @pytest.mark.parametrize("who", ["de", "co", "viewer"])
-def test_others_cannot_validate(case, who):
+def test_others_cannot_validate_nor_see_a_figure_before_validation(case, who):
     entry = services.result_submit(entry=record(case, who="es"), by=case["es"])
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(services.Hidden):  # another organisation's submitted figure: not theirs to see
         services.result_validate(entry=entry, by=case[who])
     assert ResultEntry.objects.get(pk=entry.pk).status == EntryStatus.SUBMITTED
+
+
+@pytest.mark.parametrize("reporter", ["es", "hub_coordinator"])
+def test_nobody_validates_their_own_organisations_figure(case, reporter):
+    """Four eyes: the leader (ES) and the hub take part too; their own figures go to another."""
+    hub = case["hub"].organisation
+    f.ParticipationFactory(action=case["action"], organisation=hub)
+    case["hub_coordinator"] = f.UserFactory(username="hub.coordinator", organisation=hub)
+    case["orgs"]["hub_coordinator"] = hub
+    own, other = {"es": ("es", "hub"), "hub_coordinator": ("hub", "es")}[reporter]
+    entry = services.result_submit(entry=record(case, who=reporter), by=case[reporter])
+    with pytest.raises(services.Refused) as refused:
+        services.result_validate(entry=entry, by=case[own])
+    assert "reported this figure" in str(refused.value)
+    assert ResultEntry.objects.get(pk=entry.pk).status == EntryStatus.SUBMITTED
+    assert services.result_validate(entry=entry, by=case[other]).status == EntryStatus.VALIDATED
+
+
+def test_a_step_on_an_entry_that_changed_meanwhile_is_a_conflict_naming_its_state(case):
+    """A validator racing another reviewer's return gets 409 (the state), not 403 (who)."""
+    entry = services.result_submit(entry=record(case), by=case["de"])
+    stale = ResultEntry.objects.get(pk=entry.pk)  # what the second reviewer's page still shows
+    services.result_return(entry=entry, by=case["hub"], reason="Check the figure")
+    with pytest.raises(services.Conflict) as conflict:
+        services.result_validate(entry=stale, by=case["es"])
+    assert "this one is returned" in " ".join(conflict.value.messages)
 
 
 def test_coordinator_records_only_for_own_organisation(case):

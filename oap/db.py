@@ -1,0 +1,54 @@
+"""The database features the rules need, and the one place that asks which database this is.
+
+Two rules must hold in every interleaving of concurrent requests, so the database holds them:
+
+- **A locked year stays locked.** Every write to a year's entries holds that year in SHARE mode
+  until it commits (`hold_years`); locking a year takes it EXCLUSIVE (`hold_year_exclusively`).
+  The lock therefore waits for the writes in flight to commit, and a write that starts after
+  waits for the lock to commit — and then sees it, because its check of the locked years runs
+  after it holds the year. A write and the lock of its year can never both succeed.
+- **One period per counter.** Writes of one organisation's entries hold that organisation
+  (`hold_organisations`), so the check "no whole-year figure beside half-years, no period twice"
+  and the write it allows happen with no other write of the same figures in between.
+
+On PostgreSQL these are transaction-scoped advisory locks (released at commit or rollback). On
+SQLite, the embedded single-process fallback, a write transaction already excludes every other
+writer, so there is nothing to take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection
+
+#: advisory lock namespaces (the high 32 bits of the bigint key; the low ones are the year or id)
+_YEAR, _ORGANISATION = 8301, 8302
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _advisory(function: str, namespace: int, keys: Iterable[int]) -> None:
+    if not is_postgresql():
+        return
+    with connection.cursor() as cursor:
+        for key in sorted({int(key) for key in keys}):  # one order for everybody: no deadlock
+            cursor.execute(f"SELECT {function}(%s)", [(namespace << 32) | key])
+
+
+def hold_years(years: Iterable[int]) -> None:
+    """Hold `years` against being locked until this transaction ends (call inside atomic)."""
+    _advisory("pg_advisory_xact_lock_shared", _YEAR, years)
+
+
+def hold_year_exclusively(year: int) -> None:
+    """Wait for every write in flight to `year` to commit, and keep new ones out until this
+    transaction ends (call inside atomic, before checking and locking the year)."""
+    _advisory("pg_advisory_xact_lock", _YEAR, [year])
+
+
+def hold_organisations(organisation_ids: Iterable[int]) -> None:
+    """Serialise writes of these organisations' entries until this transaction ends."""
+    _advisory("pg_advisory_xact_lock", _ORGANISATION, organisation_ids)

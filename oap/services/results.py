@@ -1,0 +1,221 @@
+"""Result entries: record (one or many), change, delete, and the steps of `oap.workflow`.
+
+Every new figure passes the one row checker (`checks.check_new_entries`), every changed value
+`checks.check_change`; every step is refused the same way (`refusal`): hidden → 404, locked year or
+wrong state → 409 (`Conflict`, naming the current state), not the user's to take → 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .. import access, db
+from ..choices import EntryStatus
+from ..models import OperationalAction, Organisation, ResultEntry, ResultType
+from ..workflow import STEPS, Step, state_refusal
+from .base import Conflict, Hidden, Refused, acting, save
+from .checks import RowErrors, check_change, check_new_entries, clean_text, write_entries
+from .years import locked_message
+
+MAX_BULK_ROWS = 5000
+
+
+def _single(error: RowErrors) -> Exception:
+    """The one row's problems as the error one entry answers with (404, 403, 400, 409)."""
+    problems = error.problems[0]
+    for kind in ("hidden", "forbidden"):
+        for problem in problems:
+            if problem.kind == kind:
+                return (Hidden if kind == "hidden" else Refused)(
+                    problem.message, **({} if kind == "hidden" else {"field": problem.field})
+                )
+    invalid = [p for p in problems if p.kind == "invalid"]
+    if invalid:
+        return ValidationError({p.field: p.message for p in invalid})
+    conflict = problems[0]
+    existing = ResultEntry.objects.filter(pk=conflict.existing).first() if conflict.existing else None
+    return Conflict({conflict.field: conflict.message}, existing=existing)
+
+
+@transaction.atomic
+def result_record(
+    *,
+    by,
+    action: OperationalAction,
+    organisation: Organisation,
+    result_type: ResultType,
+    year: int,
+    value: Decimal | int | str,
+    half_year: int | None = None,
+    comment: str = "",
+) -> ResultEntry:
+    """Record a draft figure for one organisation, counter and period of an action."""
+    row = {
+        "action": action,
+        "organisation": organisation,
+        "result_type": result_type,
+        "year": year,
+        "half_year": half_year,
+        "value": value,
+        "comment": comment,
+    }
+    try:
+        checked = check_new_entries(by=by, rows=[row])
+    except RowErrors as error:
+        raise _single(error) from error
+    return write_entries(checked, by)[0]
+
+
+@transaction.atomic
+def results_record_bulk(
+    *,
+    by,
+    rows: list,
+    max_rows: int = MAX_BULK_ROWS,
+    on_progress: Callable[[int, int], None] | None = None,
+    dry_run: bool = False,
+    name_row: Callable[[int], str] | None = None,
+) -> list[ResultEntry]:
+    """Record many draft entries at once: all or nothing, every bad row reported with its fields.
+
+    Returns the recorded entries in the order of `rows` (not saved, without ids, on a dry run).
+    """
+    if not isinstance(rows, list):
+        raise ValidationError({"results": "Send a list of results."})
+    if len(rows) > max_rows:
+        raise ValidationError(
+            {"results": f"At most {max_rows} results per request; this one has {len(rows)}."}
+        )
+    if not rows:
+        raise ValidationError({"results": "Send at least one result."})
+    checked = check_new_entries(by=by, rows=rows, name_row=name_row or (lambda index: f"results[{index}]"))
+    if dry_run:
+        return [ResultEntry(**vars(row)) for row in checked]
+    return write_entries(checked, by, on_progress)
+
+
+# --- the steps --------------------------------------------------------------------------------
+
+
+def _who_refusal(by, entry: ResultEntry, step: Step) -> str:
+    organisation = access.organisation_of(by)
+    if step.permission != "validate":
+        return (
+            f"Only the organisation that reported this entry ({entry.organisation.code}) changes, "
+            "deletes or submits it."
+        )
+    if not access.role_allows(by, "validate", ResultEntry):
+        return "Your role does not allow you to validate or return results."
+    if organisation is not None and organisation.pk == entry.organisation_id:
+        return (
+            f"{organisation.code} reported this figure, so another organisation validates it: the "
+            f"leader of {entry.action.code}, a driver of its plan, or the EMPACT support hub."
+        )
+    return (
+        f"Only the leader of {entry.action.code}, the drivers of its plan and the EMPACT support hub "
+        f"validate or return its results."
+    )
+
+
+def refusal(by, entry: ResultEntry, step_name: str) -> Exception | None:
+    """Why `by` may not take the step on `entry` now (the exception to raise), or None.
+
+    In this order: hidden (404), locked year or the entry's state (409), who (403).
+    """
+    step = STEPS[step_name]
+    if by is not None and not access.can(by, "view", entry):
+        return Hidden("Result entry not found.")
+    locked = locked_message(entry.year)
+    if locked:
+        return Conflict({"year": locked})
+    wrong_state = state_refusal(entry.status, step)
+    if wrong_state:
+        return Conflict({"status": wrong_state})
+    if by is not None and not access.can(by, step.permission, entry):
+        return Refused(_who_refusal(by, entry, step))
+    return None
+
+
+def _take(entry: ResultEntry, by, step_name: str) -> ResultEntry:
+    """The entry locked for the step (its year held against a lock), or the step's refusal."""
+    db.hold_years([entry.year])
+    entry = (
+        ResultEntry.objects.select_for_update(of=("self",))
+        .select_related("action", "organisation", "result_type")
+        .get(pk=entry.pk)
+    )
+    error = refusal(by, entry, step_name)
+    if error is not None:
+        raise error
+    return entry
+
+
+@transaction.atomic
+def result_update(*, entry: ResultEntry, by, value=None, comment: str | None = None) -> ResultEntry:
+    """Change the figure or comment of an open (draft or returned) entry."""
+    entry = _take(entry, by, "change")
+    entry.value, entry.comment = check_change(entry=entry, value=value, comment=comment)
+    save(entry, by)
+    return entry
+
+
+@transaction.atomic
+def result_delete(*, entry: ResultEntry, by) -> None:
+    entry = _take(entry, by, "delete")
+    if acting(by) is not None:
+        entry._history_user = by
+    entry.delete()
+
+
+@transaction.atomic
+def result_submit(*, entry: ResultEntry, by) -> ResultEntry:
+    """Send a draft or returned entry for validation."""
+    entry = _take(entry, by, "submit")
+    entry.status = EntryStatus.SUBMITTED
+    entry.submitted_at = timezone.now()
+    entry.return_reason = ""
+    save(entry, by)
+    return entry
+
+
+@transaction.atomic
+def result_validate(*, entry: ResultEntry, by) -> ResultEntry:
+    """Accept a submitted entry: it then counts in the factsheets and can no longer change."""
+    entry = _take(entry, by, "validate")
+    entry.status = EntryStatus.VALIDATED
+    entry.validated_by = acting(by)
+    entry.validated_at = timezone.now()
+    save(entry, by)
+    return entry
+
+
+@transaction.atomic
+def result_return(*, entry: ResultEntry, by, reason: str) -> ResultEntry:
+    """Send a submitted (or validated) entry back to its organisation, saying why."""
+    reason = clean_text(reason, "reason").strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": "Say why the entry is returned, so its organisation can correct it."}
+        )
+    entry = _take(entry, by, "return")
+    entry.status = EntryStatus.RETURNED
+    entry.return_reason = reason
+    entry.validated_by = None
+    entry.validated_at = None
+    save(entry, by)
+    return entry
+
+
+STEP_SERVICES = {"submit": result_submit, "validate": result_validate, "return": result_return}
+
+
+def result_step(*, entry: ResultEntry, by, step: str, reason: str = "") -> ResultEntry:
+    """Take a workflow step by name (the admin's buttons, bulk actions)."""
+    if step == "return":
+        return result_return(entry=entry, by=by, reason=reason)
+    return STEP_SERVICES[step](entry=entry, by=by)
