@@ -7,11 +7,16 @@ PORT   ?= 8000
 
 .PHONY: run test lint format check migrate demo worker bench clean
 
-# The virtualenv is rebuilt when requirements.txt changes.
+# The virtualenv: requirements.txt is what runs (make run, the Docker image), requirements-dev.txt
+# adds what tests, lints and browsers need (make test, make lint). Rebuilt when either changes.
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 migrate: $(BIN)/.installed
@@ -26,24 +31,24 @@ run: demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## test: the pytest suite, on DATABASE_URL / REDIS_URL when set, SQLite and eager tasks otherwise
-test: $(BIN)/.installed
+test: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(BIN)/.installed
+format: $(BIN)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-check: $(BIN)/.installed
+check: $(BIN)/.installed-dev
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 ## bench: benchmarks on PostgreSQL (BENCH_DATABASE_URL, default empact_bench on 127.0.0.1; BENCH_SCALE,
 ##        default 1.0 = 20 000 actions, 1 M entries): generates the data set once, prints a table, writes bench/results.json
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed-dev
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/run.py
 

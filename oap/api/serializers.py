@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from oap.choices import ParticipationRole
@@ -46,6 +47,30 @@ class CodeField(serializers.SlugRelatedField):
         if isinstance(data, str) and "\x00" in data:
             self.fail("null_characters")
         return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string", "pattern": r"^[0-9]+([.,][0-9]+)?$"}, {"type": "number", "minimum": 0}],
+        "description": "A figure: a number, or a string in decimal notation (e.g. `120.5`).",
+    }
+)
+class FigureField(serializers.Field):
+    """A figure as sent (a JSON number or a string): the row checker (oap.services) reads it.
+
+    The rules of a value (never negative, whole counts, decimals, maximum per unit) live in
+    the checker only; this field refuses only what is not a number or text at all.
+    """
+
+    default_error_messages = {"invalid": "Give the value as a number or a string such as 120.5."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float, str)):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return f"{value:f}"
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
@@ -149,7 +174,7 @@ class ResultSerializer(StrictSerializer, serializers.ModelSerializer):
         queryset=ResultType.objects.all(),
         error_messages={"does_not_exist": "No result type with code '{value}'."},
     )
-    value = serializers.DecimalField(max_digits=18, decimal_places=3, min_value=0, coerce_to_string=True)
+    value = FigureField()
 
     class Meta:
         model = ResultEntry
@@ -190,7 +215,7 @@ class ResultSerializer(StrictSerializer, serializers.ModelSerializer):
 class ResultUpdateSerializer(StrictSerializer, serializers.ModelSerializer):
     """What may change on an open entry: its figure and comment."""
 
-    value = serializers.DecimalField(max_digits=18, decimal_places=3, min_value=0, required=False)
+    value = FigureField(required=False)
 
     class Meta:
         model = ResultEntry
