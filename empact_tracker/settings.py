@@ -94,7 +94,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "oap.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while a lockout lasts
-    "oap.access.AccessBackend",  # the access rule: role permissions and organisation scope
+    "oap.backends.AccessBackend",  # the access rule: role permissions and organisation scope
 ]
 
 # Login brute-force protection (django-axes): lock a username from one address after repeated

@@ -3,7 +3,7 @@
 Every entry point — admin, API, exports, report totals, services — starts from here:
 `Model.objects.visible_to(user)` / `editable_by(user)` / `deletable_by(user)` (querysets), the
 object checks `can(user, action, obj)` built from the same `Q` objects, and the authentication
-backend `AccessBackend`, so that `user.has_perm(perm, obj)` agrees with the querysets.
+backend `oap.backends.AccessBackend`, so that `user.has_perm(perm, obj)` agrees with the querysets.
 
 A user may do an action on an object when BOTH hold:
 1. their role allows it on the model (Django model permissions of the role's group, created by a
@@ -21,12 +21,33 @@ who may validate them and the hub. Nobody validates their own organisation's fig
 
 from __future__ import annotations
 
-from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Permission
+from django.apps import apps
 from django.db.models import Model, Q, QuerySet
 
 from .choices import EU_SIDE_KINDS, EntryStatus, HandlingLevel, ParticipationRole
 from .workflow import STEPS, sources_of
+
+
+def _model(name: str) -> type[Model]:
+    """An oap model, from the app registry: the models use this module, not the other way round."""
+    return apps.get_model("oap", name)
+
+
+class RestrictedQuerySet(QuerySet):
+    """Rows scoped by the access rule (NetBox's `restrict()`): `Model.objects.visible_to(user)`."""
+
+    def visible_to(self, user):
+        return restrict(self, user, "view")
+
+    def editable_by(self, user):
+        return restrict(self, user, "change")
+
+    def deletable_by(self, user):
+        return restrict(self, user, "delete")
+
+    def restrict(self, user, action: str = "view"):
+        return restrict(self, user, action)
+
 
 NOTHING = Q(pk__in=[])
 EVERYTHING = Q()
@@ -71,7 +92,7 @@ def role_allows(user, action: str, model: type[Model]) -> bool:
 
 
 def _plans_driven_by(organisation):
-    from .models import OperationalActionPlan
+    OperationalActionPlan = _model("OperationalActionPlan")
 
     return OperationalActionPlan.objects.filter(Q(driver=organisation) | Q(co_drivers=organisation)).values(
         "pk"
@@ -79,7 +100,7 @@ def _plans_driven_by(organisation):
 
 
 def _actions_joined_by(organisation, roles=None):
-    from .models import Participation
+    Participation = _model("Participation")
 
     participations = Participation.objects.filter(organisation=organisation)
     if roles is not None:
@@ -88,7 +109,7 @@ def _actions_joined_by(organisation, roles=None):
 
 
 def _locked_years():
-    from .models import YearLock
+    YearLock = _model("YearLock")
 
     return YearLock.objects.values("year")
 
@@ -116,7 +137,7 @@ def visible_actions_q(user, prefix: str) -> Q:
     Totals shown anywhere are computed from rows the user may see: a count never leaks what a
     list would hide.
     """
-    from .models import OperationalAction
+    OperationalAction = _model("OperationalAction")
 
     if not role_allows(user, "view", OperationalAction):
         return NOTHING
@@ -137,7 +158,7 @@ def action_managed_q(user, prefix: str = "") -> Q:
 
 def plan_visible_q(user) -> Q:
     """Plans: the EU side sees them all; partners see plans holding an action visible to them."""
-    from .models import OperationalAction
+    OperationalAction = _model("OperationalAction")
 
     if sees_everything(user):
         return EVERYTHING
@@ -166,7 +187,7 @@ def entry_visible_q(user) -> Q:
         return NOTHING
     # a semi-join on the visible actions' ids (not a join filter on every entry's action): the
     # planner then reads a page of entries in index order instead of joining and sorting them all
-    from .models import OperationalAction
+    OperationalAction = _model("OperationalAction")
 
     visible_actions = OperationalAction.objects.filter(action_visible_q(user)).values("pk")
     return Q(action_id__in=visible_actions) & (
@@ -213,23 +234,22 @@ def entry_validatable_q(user) -> Q:
 
 
 def _model_scope(model: type[Model], user, action: str) -> Q:
-    from . import models as m
-
-    if model is m.OperationalAction:
+    label = model._meta.label
+    if label == "oap.OperationalAction":
         return action_visible_q(user) if action == "view" else action_managed_q(user)
-    if model is m.Participation:
+    if label == "oap.Participation":
         if action == "view":
             return action_visible_q(user, "action__")
         return action_managed_q(user, "action__")
-    if model is m.OperationalActionPlan:
+    if label == "oap.OperationalActionPlan":
         return plan_visible_q(user) if action == "view" else plan_managed_q(user)
-    if model is m.ResultEntry:
+    if label == "oap.ResultEntry":
         if action == "view":
             return entry_visible_q(user)
         if action == "validate":
             return entry_validatable_q(user)
         return entry_changeable_q(user, action)
-    if model is m.ImportJob:  # one's own uploads; the hub and superusers see all
+    if label == "oap.ImportJob":  # one's own uploads; the hub and superusers see all
         if sees_everything(user):
             return EVERYTHING
         return Q(created_by=user) if action == "view" else NOTHING
@@ -270,7 +290,8 @@ def can(user, action: str, obj: Model) -> bool:
 
 def can_record_result(user, *, action, organisation) -> bool:
     """A coordinator records results for their own organisation in actions it takes part in."""
-    from .models import Participation, ResultEntry
+    Participation = _model("Participation")
+    ResultEntry = _model("ResultEntry")
 
     if not role_allows(user, "add", ResultEntry):
         return False
@@ -284,7 +305,8 @@ def can_record_result(user, *, action, organisation) -> bool:
 
 def actions_open_for_results(user) -> QuerySet:
     """Actions in which the user may record results for their organisation (for choosers)."""
-    from .models import OperationalAction, ResultEntry
+    OperationalAction = _model("OperationalAction")
+    ResultEntry = _model("ResultEntry")
 
     actions = OperationalAction.objects.all()
     if not role_allows(user, "add", ResultEntry):
@@ -299,7 +321,7 @@ def actions_open_for_results(user) -> QuerySet:
 
 def organisations_reporting_for(user) -> QuerySet:
     """Organisations the user may record results for: their own (superusers: any)."""
-    from .models import Organisation
+    Organisation = _model("Organisation")
 
     if user.is_superuser:
         return Organisation.objects.all()
@@ -311,7 +333,8 @@ def organisations_reporting_for(user) -> QuerySet:
 
 def plans_open_for_actions(user) -> QuerySet:
     """Plans in which the user may create actions: drivers, co-drivers, the hub."""
-    from .models import OperationalAction, OperationalActionPlan
+    OperationalAction = _model("OperationalAction")
+    OperationalActionPlan = _model("OperationalActionPlan")
 
     plans = OperationalActionPlan.objects.all()
     if not role_allows(user, "add", OperationalAction):
@@ -326,7 +349,7 @@ def plans_open_for_actions(user) -> QuerySet:
 
 def can_manage_years(user) -> bool:
     """Locking and unlocking a reporting year is for the hub (and superusers)."""
-    from .models import YearLock
+    YearLock = _model("YearLock")
 
     return sees_everything(user) and role_allows(user, "add", YearLock)
 
@@ -364,46 +387,3 @@ def reports_visible_q(user) -> Q:
     if can_read_report_drafts(user):
         return EVERYTHING
     return Q(status=REPORT_PUBLISHED)
-
-
-# --- the authentication backend -------------------------------------------------------------
-
-
-class AccessBackend(ModelBackend):
-    """Model permissions from the user's groups and role group; object permissions from the rule.
-
-    `user.has_perm("oap.change_resultentry", entry)` asks `can(user, "change", entry)`, so the
-    admin's object checks and the querysets can never disagree.
-    """
-
-    def _get_group_permissions(self, user_obj):
-        return Permission.objects.filter(Q(group__user=user_obj) | Q(group__name=user_obj.role)).distinct()
-
-    def get_all_permissions(self, user_obj, obj=None):
-        """The user's own, their groups' and their role group's permissions, in one query."""
-        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
-            return set()
-        if not hasattr(user_obj, "_perm_cache"):
-            if user_obj.is_superuser:
-                permissions = Permission.objects.all()
-            else:
-                permissions = Permission.objects.filter(
-                    Q(user=user_obj) | Q(group__user=user_obj) | Q(group__name=user_obj.role)
-                ).distinct()
-            user_obj._perm_cache = {
-                f"{app_label}.{codename}"
-                for app_label, codename in permissions.values_list("content_type__app_label", "codename")
-            }
-        return user_obj._perm_cache
-
-    def has_perm(self, user_obj, perm, obj=None):
-        if obj is None:
-            return super().has_perm(user_obj, perm)
-        if not user_obj.is_active:
-            return False
-        app_label, _, codename = perm.partition(".")
-        action, _, model_name = codename.partition("_")
-        opts = obj._meta
-        if app_label != opts.app_label or model_name != opts.model_name or action not in ACTIONS:
-            return False
-        return can(user_obj, action, obj)

@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .access import RestrictedQuerySet
 from .choices import (
     ActionStatus,
     EntryStatus,
@@ -32,30 +33,6 @@ class CodeQuerySet(models.QuerySet):
 
     def get_by_natural_key(self, code):
         return self.get(code=code)
-
-
-class RestrictedQuerySet(models.QuerySet):
-    """Rows scoped by the access rule in `oap.access` (the only place that decides)."""
-
-    def visible_to(self, user):
-        from . import access
-
-        return access.restrict(self, user, "view")
-
-    def editable_by(self, user):
-        from . import access
-
-        return access.restrict(self, user, "change")
-
-    def deletable_by(self, user):
-        from . import access
-
-        return access.restrict(self, user, "delete")
-
-    def restrict(self, user, action: str = "view"):
-        from . import access
-
-        return access.restrict(self, user, action)
 
 
 class RestrictedCodeQuerySet(RestrictedQuerySet, CodeQuerySet):
