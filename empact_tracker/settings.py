@@ -271,7 +271,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "oap.api.pagination.StablePagination",
+    "DEFAULT_PAGINATION_CLASS": "oap.api.pagination.KeysetPagination",
     "DEFAULT_SCHEMA_CLASS": "oap.api.schema.ApiSchema",
     "EXCEPTION_HANDLER": "oap.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [

@@ -135,7 +135,7 @@ class ActionViewSet(ExportMixin, ReadOnlyViewSet):
     export_stem = "operational-actions"
     export_rows = staticmethod(action_export_rows)
     filterset_class = ActionFilterSet
-    ordering_fields = ["code", "start", "end", "updated_at", "status"]
+    ordering_fields = ["code", "updated_at", "status"]
     ordering = ["code"]
 
     def optimise(self, queryset):

@@ -36,7 +36,10 @@ def world(db, settings):
             code="cocaine_kg", name="Cocaine seized", unit=ResultUnit.KG, category=ResultCategory.DRUGS
         ),
         "assets_seized_eur": f.ResultTypeFactory(
-            code="assets_seized_eur", name="Assets seized", unit=ResultUnit.EUR, category=ResultCategory.ASSETS
+            code="assets_seized_eur",
+            name="Assets seized",
+            unit=ResultUnit.EUR,
+            category=ResultCategory.ASSETS,
         ),
     }
     user = f.UserFactory(username="es.coordinator", organisation=es, is_staff=True)

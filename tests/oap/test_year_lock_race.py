@@ -91,7 +91,9 @@ def test_a_lock_waits_for_the_validation_in_flight(race, monkeypatch):
     """The validation checked the year first; the lock must not commit before it, or the
     published year would hold a figure validated after its publication."""
     reached, gate = held_at_save(monkeypatch, ResultEntry)
-    validation, validated = in_thread(lambda: services.result_validate(entry=race["entry"], by=race["leader"]))
+    validation, validated = in_thread(
+        lambda: services.result_validate(entry=race["entry"], by=race["leader"])
+    )
     assert reached.wait(30)  # the validation passed every check and is about to write
     locking, locked = in_thread(lambda: services.year_lock(year=2023, by=race["hub"]))
     assert waits_on_a_lock(), "locking the year did not wait for the validation in flight"
@@ -110,7 +112,9 @@ def test_a_validation_waits_for_the_lock_in_flight_and_is_refused(race, monkeypa
     reached, gate = held_at_save(monkeypatch, YearLock)
     locking, locked = in_thread(lambda: services.year_lock(year=2023, by=race["hub"]))
     assert reached.wait(10), locked  # the lock is checked and about to be written
-    validation, validated = in_thread(lambda: services.result_validate(entry=race["entry"], by=race["leader"]))
+    validation, validated = in_thread(
+        lambda: services.result_validate(entry=race["entry"], by=race["leader"])
+    )
     assert waits_on_a_lock(), "the validation did not wait for the lock in flight"
     gate.set()
     locking.join(30)
