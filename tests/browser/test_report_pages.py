@@ -106,7 +106,7 @@ def test_the_report_pages_fit_1440_and_390_px_and_the_pdf_first_page(visit):
 #: records, in every document of the context, its load and each text the progress shows
 LOADED = "(loaded)"
 RECORD_PROGRESS = """() => {
-  const LOADED = "%s";
+  const LOADED = "__LOADED__";
   const record = (text) => window.recordProgress(performance.timeOrigin, location.pathname, text.trim());
   const watch = () => {
     record(LOADED);
@@ -117,7 +117,7 @@ RECORD_PROGRESS = """() => {
       .observe(shown, {childList: true, characterData: true, subtree: true});
   };
   document.addEventListener("DOMContentLoaded", watch);
-}""" % LOADED
+}""".replace("__LOADED__", LOADED)
 
 
 @pytest.fixture

@@ -286,7 +286,9 @@ def test_a_running_compile_is_watched_on_the_page_and_in_the_admin(client, facts
 
 def test_the_compile_message_leads_to_a_status_that_follows_its_progress(client, factsheets):
     login(client, "europol.analyst")
-    response = client.post(reverse("admin:reporting_factsheet_add"), {"year": 2024, "priority": ""}, follow=True)
+    response = client.post(
+        reverse("admin:reporting_factsheet_add"), {"year": 2024, "priority": ""}, follow=True
+    )
     html = response.content.decode()
     assert "the status below follows its progress" in html
     requested = Factsheet.objects.get(year=2024)  # its task is sent on commit (not in this test)
