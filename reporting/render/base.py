@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from oap.formats import number, percent
 
+from ..choices import FactsheetStatus
 from ..compile import BREAKDOWN_KEYS, HEADLINE_KEYS, HEADLINE_LABELS
 
 SHORT_LABELS = {
@@ -55,8 +56,6 @@ class FactsheetMeta:
 
 
 def meta_of(factsheet) -> FactsheetMeta:
-    from ..choices import FactsheetStatus
-
     return FactsheetMeta(
         year=factsheet.year,
         scope=factsheet.scope_label,
@@ -171,7 +170,7 @@ def sections(figures: dict) -> list[Section]:
     ]
 
 
-def footnote(figures: dict, meta: FactsheetMeta) -> str:
+def footnote(figures: dict) -> str:
     return (
         f"Compiled from {number(figures.get('entries', 0))} validated result entries of {figures.get('year')}. "
         "Operational actions: those with validated results in the year; countries: Member States and "

@@ -51,7 +51,7 @@ def context(figures: dict, meta: FactsheetMeta, charts: dict[str, dict] | None =
         "figures": figures,
         "headline": headline_rows(figures),
         "sections": shown,
-        "footnote": footnote(figures, meta),
+        "footnote": footnote(figures),
     }
 
 

@@ -231,7 +231,7 @@ def _story(figures: dict, meta: FactsheetMeta, charts: dict[str, dict], width: f
         story += parts
     story += [
         Spacer(1, 0.4 * cm),
-        _paragraph(footnote(figures, meta), styles["Caption"]),
+        _paragraph(footnote(figures), styles["Caption"]),
         _paragraph(f"Checksum of the inputs: {meta.checksum}", styles["Caption"]),
     ]
     return story
