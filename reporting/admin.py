@@ -21,6 +21,7 @@ from oap.models import PriorityCrimeArea
 from . import services
 from .choices import FILE_NAMES, FactsheetStatus
 from .models import Factsheet
+from .views import status_text
 
 
 class FactsheetRequestForm(forms.ModelForm):
@@ -66,6 +67,9 @@ class FactsheetAdmin(SimpleHistoryAdmin):
         "downloads",
     )
     fields = readonly_fields
+
+    class Media:
+        js = ("reporting/progress.js",)  # live progress of running compiles
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(access.reports_visible_q(request.user))
@@ -146,11 +150,15 @@ class FactsheetAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("progress"), ordering="progress")
     def progress_bar(self, obj: Factsheet) -> str:
+        """The bar; while a compile runs, `reporting/progress.js` moves it (and reloads when done)."""
+        if obj.status != FactsheetStatus.COMPILING:
+            return format_html('<progress value="{}" max="100"></progress> {} %', obj.progress, obj.progress)
         return format_html(
-            '<progress value="{}" max="100" title="{} %"></progress> {} %',
+            '<span class="progress-live" data-progress-url="{}" data-progress-reload>'
+            '<progress value="{}" max="100"></progress> <span data-progress-text>{}</span></span>',
+            reverse("reporting:factsheet-progress", args=[obj.pk]),
             obj.progress,
-            obj.progress,
-            obj.progress,
+            status_text(obj),
         )
 
     @admin.display(description=_("checksum"))

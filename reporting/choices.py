@@ -1,4 +1,7 @@
-"""Choices of the reporting app: factsheet statuses and the kinds of generated files."""
+"""Choices of the reporting app: factsheet statuses and the kinds of generated files.
+
+Their content types: `reporting.views.CONTENT_TYPES` (CSV and XLSX from `oap.export`).
+"""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -33,11 +36,4 @@ FILE_NAMES = {
     FileKind.PDF: "factsheet.pdf",
     FileKind.CSV: "figures.csv",
     FileKind.XLSX: "figures.xlsx",
-}
-
-CONTENT_TYPES = {
-    FileKind.HTML: "text/html; charset=utf-8",
-    FileKind.PDF: "application/pdf",
-    FileKind.CSV: "text/csv; charset=utf-8",
-    FileKind.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }

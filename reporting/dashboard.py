@@ -1,8 +1,10 @@
-"""The reporting panel of the admin dashboard: the latest factsheets the user may read.
+"""The reporting panel of the admin dashboard, and what each role is told about factsheets.
 
 Which factsheets a user reads is decided by `oap.access.reports_visible_q` (published
 ones for everybody signed in; open versions for analysts and the hub). Two queries: a count and
-the latest few.
+the latest few. What a reader is told fits what they may do (`guidance`): the analysts and the
+hub are the EMPACT support team that compiles and publishes, so they are told how, never to
+wait for themselves.
 """
 
 from __future__ import annotations
@@ -39,8 +41,45 @@ def _factsheet_url(factsheet: Factsheet) -> str | None:
     return f"{url}?{urlencode(query)}"
 
 
+def empty_text(user) -> str:
+    """What a user without any factsheet to read is told."""
+    if can_publish(user):
+        return "No factsheet yet: compile the year's factsheet, then publish it to show it to every user."
+    if can_compile(user):
+        return (
+            "No factsheet yet: compile the year's factsheet; the EMPACT support team (hub) publishes it "
+            "for every user."
+        )
+    return "No factsheet for you to read yet: they appear here once the EMPACT support team publishes them."
+
+
+def compile_link(user) -> dict | None:
+    """Where an analyst starts a compile (the admin's add page of factsheets)."""
+    if not can_compile(user):
+        return None
+    url = _reverse("admin:reporting_factsheet_add")
+    return {"url": url, "label": "Compile a factsheet"} if url else None
+
+
+def guidance(user) -> list[dict]:
+    """Lines above the list of factsheets: what the user reads there and what they may do."""
+    if can_publish(user):
+        text = "Published and unpublished versions. You compile them and publish them (publishing locks the year):"
+    elif can_compile(user):
+        text = "Published and unpublished versions. You compile them; the EMPACT support team publishes them:"
+    else:
+        return [{"text": "Published factsheets of the EMPACT results."}]
+    link = _reverse("admin:reporting_factsheet_changelist")
+    lines = [{"text": text, "url": link, "label": "factsheets in the admin"}]
+    start = compile_link(user)
+    if start:
+        lines.append({"text": "A new year or priority:", **start})
+    return lines
+
+
 def panels(request) -> list[dict]:
-    factsheets = Factsheet.objects.visible_to(request.user)
+    user = request.user
+    factsheets = Factsheet.objects.visible_to(user)
     latest = factsheets.select_related("priority").order_by("-year", "-updated_at", "pk")[:LATEST]
     items = []
     for factsheet in latest:
@@ -60,8 +99,8 @@ def panels(request) -> list[dict]:
             "count": factsheets.count(),
             "items": items,
             "link": {"url": list_url, "label": "All factsheets"} if list_url else None,
-            "empty": "No factsheet for you to read yet: they appear here once the EMPACT support team "
-            "publishes them.",
+            "empty": empty_text(user),
+            "empty_link": compile_link(user),
         }
     ]
 
@@ -73,5 +112,7 @@ def abilities(request) -> list[str]:
             "You read every factsheet version, compile them and publish them (publishing locks the year)."
         ]
     if can_compile(user):
-        return ["You read every factsheet version and may compile them."]
+        return [
+            "You read every factsheet version and may compile them; the EMPACT support team publishes them."
+        ]
     return ["You read the published factsheets."]

@@ -228,7 +228,7 @@ def _compile(factsheet: Factsheet) -> Factsheet:
     return locked
 
 
-def _write_files(factsheet: Factsheet, files: dict[str, bytes]) -> list[str]:
+def _write_files(factsheet: Factsheet, files: dict[str, bytes], *, folder: str = "") -> list[str]:
     """Store the files and their rows (inside the caller's transaction); return the blobs to drop after commit."""
     import hashlib
 
@@ -243,7 +243,7 @@ def _write_files(factsheet: Factsheet, files: dict[str, bytes]) -> list[str]:
             sha256=hashlib.sha256(content).hexdigest(),
             checksum=factsheet.checksum,
         )
-        name = factsheet_file_path(row, FILE_NAMES[kind])
+        name = factsheet_file_path(row, folder + FILE_NAMES[kind])
         if default_storage.exists(name):  # left by an attempt killed before its commit
             default_storage.delete(name)
         row.file.name = default_storage.save(name, ContentFile(content))
@@ -262,7 +262,8 @@ def factsheet_publish(*, by: User | None, factsheet: Factsheet) -> Factsheet:
 
     Refused when the validated data changed since the version was compiled: publish what the
     figures say, or compile again first. Later corrections need the year unlocked and a new
-    version (`factsheet_request_compile` opens version n+1).
+    version (`factsheet_request_compile` opens version n+1). The version's files are rendered
+    again as published ones (no watermark, the publication date), in the same transaction.
     """
     if by is not None and not access.can_publish_reports(by):
         raise PermissionDenied("Only the EMPACT support team (hub) publishes factsheets: it locks the year.")
@@ -291,6 +292,10 @@ def factsheet_publish(*, by: User | None, factsheet: Factsheet) -> Factsheet:
         locked.published_by = by if by is not None and by.is_authenticated else None
         _history_user(locked, by)
         locked.save()
+        # the published files: no "Not published" watermark, the publication date (new paths, so
+        # a rollback leaves the compiled version's files as they were)
+        stale = _write_files(locked, render_files(locked.figures, meta_of(locked)), folder="published/")
+        transaction.on_commit(lambda: _delete_blobs(stale), robust=True)
     return locked
 
 

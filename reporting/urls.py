@@ -8,6 +8,7 @@ app_name = "reporting"
 
 urlpatterns = [
     path("factsheets/", views.factsheet_list, name="factsheet-list"),
+    path("factsheets/progress/<int:pk>/", views.factsheet_progress, name="factsheet-progress"),
     path("factsheets/<int:year>/", views.factsheet_page, name="factsheet"),
     path("factsheets/<int:year>/<str:filename>", views.download, name="download"),
 ]

@@ -6,28 +6,40 @@
 - `/reports/factsheets/<year>/factsheet.pdf|factsheet.html|figures.csv|figures.xlsx` — the
   version's stored files;
 - `/reports/factsheets/<year>/entries.csv|entries.xlsx` — the validated entries of the year
-  that the user may see (not a factsheet file: each user gets their own rows).
+  that the user may see (not a factsheet file: each user gets their own rows);
+- `/reports/factsheets/progress/<id>/` — a version's status and compile progress as JSON, what
+  `static/reporting/progress.js` polls while a compile runs.
+
+The pages are inside the admin's header and navigation (`admin.site.each_context`).
 """
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
 
-from oap import access
+from oap import export
 from oap.choices import EntryStatus
 from oap.models import PriorityCrimeArea, ResultEntry
 
-from . import services
-from .choices import CONTENT_TYPES, FILE_NAMES, FileKind
+from . import dashboard, services
+from .choices import FILE_NAMES, FactsheetStatus, FileKind
+from .models import Factsheet
 from .render import meta_of, render_files
-from .render.html import render_html
-from .render.tables import entries_csv_stream, entries_xlsx
+from .render.html import context as factsheet_context
+from .render.tables import ENTRY_HEADER, entries_sheet, entry_rows
 
 KIND_BY_NAME = {name: kind for kind, name in FILE_NAMES.items()}
+CONTENT_TYPES = {
+    FileKind.HTML: "text/html; charset=utf-8",
+    FileKind.PDF: "application/pdf",
+    **export.CONTENT_TYPES,  # csv, xlsx
+}
 
 
 def signed_in_or_token(view):
@@ -102,6 +114,33 @@ def _links(year: int, query: dict) -> list[dict]:
     ]
 
 
+def status_text(factsheet: Factsheet) -> str:
+    """ "Compiling 40 %" while a compile runs, else the status ("Compiled", "Failed", ...)."""
+    if factsheet.status == FactsheetStatus.COMPILING:
+        return f"{factsheet.get_status_display()} {factsheet.progress} %"
+    return str(factsheet.get_status_display())
+
+
+def _page(request, factsheet: Factsheet, year: int, query: dict) -> dict:
+    """What the live page shows besides the version's content: status, progress, links."""
+    user = request.user
+    actions = []
+    if dashboard.can_compile(user):
+        admin_list = reverse("admin:reporting_factsheet_changelist") + f"?year={factsheet.year}"
+        verb = "Compile it again or publish it" if dashboard.can_publish(user) else "Compile it again"
+        actions.append({"url": admin_list, "label": f"{verb} in the admin"})
+    compiling = factsheet.status == FactsheetStatus.COMPILING
+    return {
+        "status": factsheet.status,
+        "status_text": status_text(factsheet),
+        "progress": factsheet.progress,
+        "progress_url": reverse("reporting:factsheet-progress", args=[factsheet.pk]) if compiling else "",
+        "audience": "Unpublished versions are shown to analysts and the EMPACT support team only.",
+        "actions": actions,
+        "links": _links(year, {**query, "version": factsheet.version}),
+    }
+
+
 @login_required
 def factsheet_list(request):
     factsheets = (
@@ -109,24 +148,42 @@ def factsheet_list(request):
         .select_related("priority")
         .order_by("-year", "priority__number", "-version")
     )
-    return render(
-        request,
-        "reporting/factsheet_list.html",
-        {"factsheets": factsheets, "can_read_drafts": access.can_read_report_drafts(request.user)},
-    )
+    context = {
+        **admin.site.each_context(request),
+        "factsheets": factsheets,
+        "guidance": dashboard.guidance(request.user),
+        "empty": dashboard.empty_text(request.user),
+    }
+    return render(request, "reporting/factsheet_list.html", context)
 
 
 @login_required
 def factsheet_page(request, year: int):
     factsheet, query = _factsheet(request, year)
-    page = {
-        "status": factsheet.status,
-        "status_label": factsheet.get_status_display().lower(),
-        "progress": factsheet.progress,
-        "published_at": factsheet.published_at,
-        "links": _links(year, {**query, "version": factsheet.version}),
+    context = {
+        **admin.site.each_context(request),
+        **factsheet_context(factsheet.figures, meta_of(factsheet)),
+        "page": _page(request, factsheet, year, query),
     }
-    return HttpResponse(render_html(factsheet.figures, meta_of(factsheet), page=page, request=request))
+    return render(request, "reporting/factsheet_page.html", context)
+
+
+@never_cache
+@login_required
+def factsheet_progress(request, pk: int):
+    """{"status", "progress", "text", "done"} of a version the user may read (404 otherwise)."""
+    factsheet = services.factsheets_visible_to(request.user).filter(pk=pk).first()
+    if factsheet is None:
+        raise Http404("No factsheet with this id for you to read.")
+    return JsonResponse(
+        {
+            "id": factsheet.pk,
+            "status": factsheet.status,
+            "progress": factsheet.progress,
+            "text": status_text(factsheet),
+            "done": factsheet.status != FactsheetStatus.COMPILING,
+        }
+    )
 
 
 @signed_in_or_token
@@ -163,10 +220,11 @@ def _entries(request, year: int, filename: str):
     name = f"empact-validated-entries-{year}{'-' + priority.code.lower() if priority else ''}"
     if filename.endswith(".csv"):
         response = StreamingHttpResponse(
-            entries_csv_stream(entries), content_type=CONTENT_TYPES[FileKind.CSV]
+            export.csv_lines(ENTRY_HEADER, entry_rows(entries)), content_type=CONTENT_TYPES[FileKind.CSV]
         )
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-    response = HttpResponse(entries_xlsx(entries), content_type=CONTENT_TYPES[FileKind.XLSX])
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    else:
+        response = HttpResponse(
+            export.write_xlsx(entries_sheet(entries)), content_type=CONTENT_TYPES[FileKind.XLSX]
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{filename.rsplit(".", 1)[1]}"'
     return response

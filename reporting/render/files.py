@@ -11,13 +11,15 @@ from .tables import figures_csv, figures_xlsx
 
 
 def render_files(figures: dict, meta: FactsheetMeta) -> dict[str, bytes]:
-    """{file kind: content} for the HTML page, the PDF, and the figures as CSV and XLSX."""
+    """{file kind: content} for the HTML page, the PDF, and the figures as CSV and XLSX.
+
+    The files of a published version carry its publication (no watermark); their creation date
+    is the version's publication, else its compile.
+    """
     charts = render_charts(figures)
     return {
-        FileKind.HTML: render_html(figures, meta, charts={n: c["svg"] for n, c in charts.items()}).encode(
-            "utf-8"
-        ),
-        FileKind.PDF: render_pdf(figures, meta, charts={n: c["png"] for n, c in charts.items()}),
+        FileKind.HTML: render_html(figures, meta, charts=charts).encode("utf-8"),
+        FileKind.PDF: render_pdf(figures, meta, charts=charts),
         FileKind.CSV: figures_csv(figures),
-        FileKind.XLSX: figures_xlsx(figures),
+        FileKind.XLSX: figures_xlsx(figures, created=meta.published_at or meta.compiled_at),
     }

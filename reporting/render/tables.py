@@ -1,23 +1,25 @@
-"""CSV and XLSX: the factsheet's figures, and the validated entries a requester may see."""
+"""CSV and XLSX: the factsheet's figures, and the validated entries a requester may see.
+
+Written by the one export helper (`oap.export`): numbers as numbers, text never run as a
+formula, XLSX with column widths and a frozen header. Only the rows and the sheets' shapes are
+decided here.
+"""
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
-from openpyxl import Workbook
+from oap.export import Sheet, write_csv, write_xlsx
 
 from ..compile import BREAKDOWN_KEYS, HEADLINE_KEYS, HEADLINE_LABELS
 
-#: A fixed creation date in the XLSX properties keeps the content reproducible.
-XLSX_DATE = datetime.datetime(2000, 1, 1)
+FIGURE_HEADER = ["section", "code", "name", "metric", "value"]
+PERCENT = "0.0%"
 
 
 def figure_rows(figures: dict) -> Iterator[list]:
-    """The figures in long form: section, code, name, metric, value (one header row first)."""
-    yield ["section", "code", "name", "metric", "value"]
+    """The figures in long form: section, code, name, metric, value (under `FIGURE_HEADER`)."""
     year, previous_year = figures.get("year"), figures.get("previous_year")
     headline = figures.get("headline") or {}
     previous = figures.get("previous") or {}
@@ -43,90 +45,81 @@ def figure_rows(figures: dict) -> Iterator[list]:
         yield ["counters", item["code"], item["name"], item["unit"], item.get("value")]
 
 
-def _csv_text(rows: Iterable[list]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(["" if value is None else value for value in row] for row in rows)
-    return buffer.getvalue()
-
-
 def figures_csv(figures: dict) -> bytes:
-    return _csv_text(figure_rows(figures)).encode("utf-8")
+    return write_csv(FIGURE_HEADER, figure_rows(figures))
 
 
-def _sheet(workbook: Workbook, title: str, header: list[str], rows: Iterable[list]) -> None:
-    sheet = workbook.create_sheet(title)
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-
-
-def figures_xlsx(figures: dict) -> bytes:
-    workbook = Workbook(write_only=True)
-    workbook.properties.created = workbook.properties.modified = XLSX_DATE
+def figures_xlsx(figures: dict, *, created: datetime.datetime | None = None) -> bytes:
+    """One sheet per part of the factsheet; `created` is the workbook's creation date."""
+    year, previous_year = str(figures.get("year")), str(figures.get("previous_year"))
     headline = figures.get("headline") or {}
     previous = figures.get("previous") or {}
     change = figures.get("change_vs_previous") or {}
-    _sheet(
-        workbook,
-        "Headline",
-        [
-            "counter",
-            "label",
-            str(figures.get("year")),
-            str(figures.get("previous_year")),
-            "change_vs_previous",
-        ],
-        (
+    breakdown_widths = [len(key) + 2 for key in BREAKDOWN_KEYS]
+    sheets = [
+        Sheet(
+            "Headline",
+            ["counter", "label", year, previous_year, "change_vs_previous"],
             [
-                key,
-                HEADLINE_LABELS[key],
-                headline.get(key),
-                previous.get(key) if previous else None,
-                change.get(key),
-            ]
-            for key in HEADLINE_KEYS
+                [
+                    key,
+                    HEADLINE_LABELS[key],
+                    headline.get(key),
+                    previous.get(key) if previous else None,
+                    change.get(key),
+                ]
+                for key in HEADLINE_KEYS
+            ],
+            widths=[28, 34, 14, 14, 20],
+            formats={4: PERCENT},
         ),
-    )
-    _sheet(
-        workbook,
-        "By priority",
-        ["code", "number", "name", *BREAKDOWN_KEYS],
-        (
-            [p["code"], p["number"], p["name"], *[p.get(k) for k in BREAKDOWN_KEYS]]
-            for p in figures.get("by_priority") or []
+        Sheet(
+            "By priority",
+            ["code", "number", "name", *BREAKDOWN_KEYS],
+            [
+                [p["code"], p["number"], p["name"], *[p.get(k) for k in BREAKDOWN_KEYS]]
+                for p in figures.get("by_priority") or []
+            ],
+            widths=[12, 9, 44, *breakdown_widths],
         ),
-    )
-    _sheet(
-        workbook,
-        "By plan",
-        ["code", "name", "priority", *BREAKDOWN_KEYS],
-        (
-            [p["code"], p["name"], p["priority"], *[p.get(k) for k in BREAKDOWN_KEYS]]
-            for p in figures.get("by_plan") or []
+        Sheet(
+            "By plan",
+            ["code", "name", "priority", *BREAKDOWN_KEYS],
+            [
+                [p["code"], p["name"], p["priority"], *[p.get(k) for k in BREAKDOWN_KEYS]]
+                for p in figures.get("by_plan") or []
+            ],
+            widths=[16, 44, 12, *breakdown_widths],
         ),
-    )
-    _sheet(
-        workbook,
-        "Participation",
-        ["code", "name", "kind", "actions", "led", "co_led", "entries", "arrests"],
-        (
-            [c["code"], c["name"], c["kind"], c["actions"], c["led"], c["co_led"], c["entries"], c["arrests"]]
-            for c in figures.get("participation") or []
+        Sheet(
+            "Participation",
+            ["code", "name", "kind", "actions", "led", "co_led", "entries", "arrests"],
+            [
+                [
+                    c["code"],
+                    c["name"],
+                    c["kind"],
+                    c["actions"],
+                    c["led"],
+                    c["co_led"],
+                    c["entries"],
+                    c["arrests"],
+                ]
+                for c in figures.get("participation") or []
+            ],
+            widths=[10, 30, 16, 10, 8, 8, 10, 10],
         ),
-    )
-    _sheet(
-        workbook,
-        "Counters",
-        ["code", "name", "unit", "category", str(figures.get("year")), str(figures.get("previous_year"))],
-        (
-            [c["code"], c["name"], c["unit"], c["category"], c["value"], c["previous"]]
-            for c in figures.get("counters") or []
+        Sheet(
+            "Counters",
+            ["code", "name", "unit", "category", year, previous_year],
+            [
+                [c["code"], c["name"], c["unit"], c["category"], c["value"], c["previous"]]
+                for c in figures.get("counters") or []
+            ],
+            widths=[30, 40, 8, 14, 14, 14],
         ),
-    )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    ]
+    return write_xlsx(*sheets, created=created)
 
 
 # --- entries ------------------------------------------------------------------------------
@@ -147,15 +140,15 @@ ENTRY_HEADER = [
     "status",
     "validated_at",
 ]
+ENTRY_WIDTHS = [6, 9, 10, 14, 16, 40, 12, 28, 28, 34, 8, 12, 10, 20]
 #: Rows fetched from the database per round trip while streaming an export: 2000 entries cost
 #: about 1 MB of Python objects, whatever the export's size.
 ENTRY_CHUNK = 2000
 
 
-def entry_rows(entries) -> Iterator[list]:
-    """Header, then one row per entry of the queryset (already narrowed to what the user sees)."""
-    yield ENTRY_HEADER
-    values = entries.values_list(
+def entry_rows(entries) -> Iterator[tuple]:
+    """One row per entry of the queryset (already narrowed to what the user sees), under `ENTRY_HEADER`."""
+    return entries.values_list(
         "year",
         "half_year",
         "action__plan__priority__code",
@@ -170,35 +163,8 @@ def entry_rows(entries) -> Iterator[list]:
         "value",
         "status",
         "validated_at",
-    )
-    for row in values.iterator(chunk_size=ENTRY_CHUNK):
-        row = list(row)
-        row[11] = row[11].normalize() if row[11] is not None else None
-        if row[13] is not None:
-            row[13] = row[13].isoformat()
-        yield row
+    ).iterator(chunk_size=ENTRY_CHUNK)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def entries_csv_stream(entries) -> Iterator[str]:
-    """CSV lines, one at a time (for a StreamingHttpResponse)."""
-    writer = csv.writer(_Echo(), lineterminator="\n")
-    for row in entry_rows(entries):
-        yield writer.writerow(["" if value is None else value for value in row])
-
-
-def entries_xlsx(entries) -> bytes:
-    workbook = Workbook(write_only=True)
-    workbook.properties.created = workbook.properties.modified = XLSX_DATE
-    sheet = workbook.create_sheet("Validated entries")
-    for index, row in enumerate(entry_rows(entries)):
-        if index:
-            row[11] = float(row[11]) if row[11] is not None else None
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+def entries_sheet(entries) -> Sheet:
+    return Sheet("Validated entries", ENTRY_HEADER, entry_rows(entries), widths=ENTRY_WIDTHS)

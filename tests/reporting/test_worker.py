@@ -192,7 +192,7 @@ def test_a_compile_goes_through_a_real_worker_and_its_files_open(celery_worker_e
     assert book["Headline"]["C2"].value == data.arrests_2023
     html = files["html"].decode()
     assert 'id="chart-by-priority"' in html and "<svg" in html
-    assert files["csv"].startswith(b"section,code,name,metric,value")
+    assert files["csv"].decode("utf-8-sig").startswith("section,code,name,metric,value")
 
     # the same task delivered twice more: still one version, one checksum, the same files
     results = [compile_factsheet_task.apply_async(args=[factsheet.pk]) for _ in range(2)]
