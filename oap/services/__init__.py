@@ -29,6 +29,7 @@ from .results import (
     result_update,
     result_validate,
     results_record_bulk,
+    results_save_period,
 )
 from .years import locked_message, year_lock, year_lock_preview, year_unlock
 
@@ -56,6 +57,7 @@ __all__ = [
     "result_update",
     "result_validate",
     "results_record_bulk",
+    "results_save_period",
     "year_lock",
     "year_lock_preview",
     "year_unlock",

@@ -7,8 +7,9 @@ wrong state → 409 (`Conflict`, naming the current state), not the user's to ta
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,10 +17,11 @@ from django.utils import timezone
 
 from .. import access, db
 from ..choices import EntryStatus
+from ..formats import NumberFormatError, parse_decimal
 from ..models import OperationalAction, Organisation, ResultEntry, ResultType
-from ..workflow import STEPS, Step, state_refusal
+from ..workflow import OPEN, STEPS, Step, state_refusal
 from .base import Conflict, Hidden, Refused, acting, save
-from .checks import RowErrors, check_change, check_new_entries, clean_text, write_entries
+from .checks import Problem, RowErrors, check_change, check_new_entries, clean_text, write_entries
 from .years import locked_message
 
 MAX_BULK_ROWS = 5000
@@ -219,3 +221,105 @@ def result_step(*, entry: ResultEntry, by, step: str, reason: str = "") -> Resul
     if step == "return":
         return result_return(entry=entry, by=by, reason=reason)
     return STEP_SERVICES[step](entry=entry, by=by)
+
+
+# --- one action's figures for one period at once (the results grid) -------------------------
+
+
+class PeriodSaved(NamedTuple):
+    created: int
+    updated: int
+    deleted: int
+    submitted: int
+
+
+@transaction.atomic
+def results_save_period(
+    *,
+    by,
+    action: OperationalAction,
+    organisation: Organisation,
+    year: int,
+    half_year: int | None,
+    figures: Mapping[str, object],
+    comments: Mapping[str, str] | None = None,
+    submit: bool = False,
+) -> PeriodSaved:
+    """Save an organisation's figures of one action and period: all or nothing.
+
+    `figures` maps counter codes to what was typed: a new value records a draft, a changed value
+    changes the open entry, an empty one deletes the open entry; submitted and validated entries
+    cannot change here. With `submit`, every open entry of the period is then submitted.
+    Problems are raised as `RowErrors` whose rows are named by counter code (`name_row`).
+    """
+    comments = comments or {}
+    codes = list(figures)
+    existing = {
+        entry.result_type.code: entry
+        for entry in ResultEntry.objects.filter(
+            action=action, organisation=organisation, year=year, half_year=half_year
+        ).select_related("action", "organisation", "result_type")
+    }
+    problems: dict[int, list[Problem]] = {}
+    new_rows, new_index, changes, removals = [], [], [], []
+    for index, code in enumerate(codes):
+        raw, comment = figures[code], comments.get(code)
+        entry = existing.get(code)
+        blank = raw is None or (isinstance(raw, str) and not raw.strip())
+        if entry is None:
+            if not blank:
+                new_index.append(index)
+                new_rows.append(
+                    {
+                        "action": action,
+                        "organisation": organisation,
+                        "result_type": code,
+                        "year": year,
+                        "half_year": half_year,
+                        "value": raw,
+                        "comment": comment or "",
+                    }
+                )
+            continue
+        same_value = not blank and _same(raw, entry.value)
+        if same_value and (comment is None or comment == entry.comment):
+            continue
+        error = refusal(by, entry, "delete" if blank else "change")
+        if error is not None:
+            problems[index] = [Problem("value", " ".join(getattr(error, "messages", [str(error)])))]
+        elif blank:
+            removals.append(entry)
+        else:
+            try:
+                changes.append((entry, *check_change(entry=entry, value=raw, comment=comment)))
+            except ValidationError as invalid:
+                problems[index] = [Problem(f, m) for f, ms in invalid.message_dict.items() for m in ms]
+    checked = []
+    if new_rows:
+        try:
+            checked = check_new_entries(by=by, rows=new_rows, name_row=lambda i: codes[new_index[i]])
+        except RowErrors as error:
+            for i, found in error.problems.items():
+                problems[new_index[i]] = found
+    if problems:
+        raise RowErrors(problems, total=len(codes))
+    for entry, value, comment in changes:
+        result_update(entry=entry, by=by, value=value, comment=comment)
+    for entry in removals:
+        result_delete(entry=entry, by=by)
+    write_entries(checked, by)
+    submitted = 0
+    if submit:
+        for entry in ResultEntry.objects.filter(
+            action=action, organisation=organisation, year=year, half_year=half_year, status__in=OPEN
+        ):
+            result_submit(entry=entry, by=by)
+            submitted += 1
+    return PeriodSaved(len(checked), len(changes), len(removals), submitted)
+
+
+def _same(raw, value: Decimal) -> bool:
+    try:
+        return parse_decimal(raw) == value
+    except NumberFormatError:
+        return False
