@@ -1,0 +1,60 @@
+"""The demo's published factsheets: the EU-wide factsheets of 2022 and 2023, compiled and published.
+
+Run by `manage.py load_demo` after `oap.demo.load_demo`, so that a first `make run` shows them on
+every dashboard. The compile runs here, in process, whatever the Celery configuration (the
+service `factsheet_compile`, not a queued request), and publishing locks the year through the
+reporting service like any publication. Idempotent: a year that has a published EU-wide
+factsheet is left alone, so a second run publishes nothing new.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Max
+from django.utils import timezone
+
+from oap.demo import PUBLISHED_YEARS
+
+from .choices import FactsheetStatus
+from .models import Factsheet
+from .services import factsheet_compile, factsheet_publish
+
+
+class DemoPublishError(RuntimeError):
+    """A demo factsheet could not be compiled."""
+
+
+def _open_version(year: int, by) -> Factsheet:
+    """The year's open EU-wide version (one at most), or version n+1 when every one is published."""
+    versions = Factsheet.objects.for_scope(year=year)
+    factsheet = versions.open().order_by("-version").first()
+    if factsheet is None:
+        latest = versions.aggregate(latest=Max("version"))["latest"] or 0
+        factsheet = Factsheet(year=year, version=latest + 1)
+    factsheet.status = FactsheetStatus.COMPILING
+    factsheet.progress = 0
+    factsheet.error = ""
+    factsheet.requested_by = by
+    factsheet.requested_at = timezone.now()
+    factsheet.save()
+    return factsheet
+
+
+def publish_demo_factsheets(*, by, years=PUBLISHED_YEARS) -> list[tuple[Factsheet, bool]]:
+    """Each year's published EU-wide factsheet, and whether this call published it."""
+    done = []
+    for year in years:
+        published = (
+            Factsheet.objects.for_scope(year=year)
+            .filter(status=FactsheetStatus.PUBLISHED)
+            .order_by("-version")
+            .first()
+        )
+        if published is not None:
+            done.append((published, False))
+            continue
+        factsheet = factsheet_compile(factsheet_id=_open_version(year, by).pk)
+        if factsheet is None or factsheet.status != FactsheetStatus.COMPILED:
+            error = factsheet.error if factsheet is not None else "the version disappeared"
+            raise DemoPublishError(f"The {year} factsheet could not be compiled: {error}")
+        done.append((factsheet_publish(by=by, factsheet=factsheet), True))
+    return done
