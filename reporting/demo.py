@@ -9,34 +9,17 @@ factsheet is left alone, so a second run publishes nothing new.
 
 from __future__ import annotations
 
-from django.db.models import Max
-from django.utils import timezone
+from django.db import transaction
 
 from oap.demo import PUBLISHED_YEARS
 
+from . import services
 from .choices import FactsheetStatus
 from .models import Factsheet
-from .services import factsheet_compile, factsheet_publish
 
 
 class DemoPublishError(RuntimeError):
     """A demo factsheet could not be compiled."""
-
-
-def _open_version(year: int, by) -> Factsheet:
-    """The year's open EU-wide version (one at most), or version n+1 when every one is published."""
-    versions = Factsheet.objects.for_scope(year=year)
-    factsheet = versions.open().order_by("-version").first()
-    if factsheet is None:
-        latest = versions.aggregate(latest=Max("version"))["latest"] or 0
-        factsheet = Factsheet(year=year, version=latest + 1)
-    factsheet.status = FactsheetStatus.COMPILING
-    factsheet.progress = 0
-    factsheet.error = ""
-    factsheet.requested_by = by
-    factsheet.requested_at = timezone.now()
-    factsheet.save()
-    return factsheet
 
 
 def publish_demo_factsheets(*, by, years=PUBLISHED_YEARS) -> list[tuple[Factsheet, bool]]:
@@ -52,9 +35,11 @@ def publish_demo_factsheets(*, by, years=PUBLISHED_YEARS) -> list[tuple[Factshee
         if published is not None:
             done.append((published, False))
             continue
-        factsheet = factsheet_compile(factsheet_id=_open_version(year, by).pk)
+        with transaction.atomic():  # the year's open version, or n+1 (the services' one rule), no task
+            opened = services._open_version(by=by, year=year, priority=None, task_id="")
+        factsheet = services.factsheet_compile(factsheet_id=opened.pk)
         if factsheet is None or factsheet.status != FactsheetStatus.COMPILED:
             error = factsheet.error if factsheet is not None else "the version disappeared"
             raise DemoPublishError(f"The {year} factsheet could not be compiled: {error}")
-        done.append((factsheet_publish(by=by, factsheet=factsheet), True))
+        done.append((services.factsheet_publish(by=by, factsheet=factsheet), True))
     return done

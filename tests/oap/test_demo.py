@@ -473,6 +473,39 @@ def test_loading_keeps_entries_recorded_by_hand_and_the_period_rule(loaded):
     ]
 
 
+def test_loading_removes_figures_the_demo_no_longer_makes(loaded):
+    """A figure the demo created under a place it no longer makes is removed (and its own place
+    made again); a figure someone recorded in a demo action stays."""
+    spain = User.objects.get(username="es.coordinator")
+    draft = (
+        ResultEntry.objects.filter(organisation__code="ES", status=EntryStatus.DRAFT)
+        .select_related("action")
+        .order_by("pk")
+        .first()
+    )
+    reported = set(draft.action.results.filter(organisation__code="ES").values_list("result_type", flat=True))
+    unused = ResultType.objects.exclude(pk__in=reported).order_by("code")
+    ResultEntry.objects.filter(pk=draft.pk).update(result_type=unused[0])  # as an older demo made it
+    own = services.result_record(
+        by=spain,
+        action=draft.action,
+        organisation=spain.organisation,
+        result_type=unused[1],
+        year=2026,
+        value=4,
+    )
+    out = StringIO()
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        call_command("load_demo", stdout=out)
+    assert "entries: 1 created, 0 updated, 1 deleted" in out.getvalue()
+    assert not ResultEntry.objects.filter(pk=draft.pk).exists()
+    assert ResultEntry.objects.filter(pk=own.pk, value=4).exists()
+    assert ResultEntry.objects.filter(
+        action=draft.action, organisation=draft.organisation, result_type=draft.result_type_id,
+        year=draft.year, half_year=draft.half_year, status=EntryStatus.DRAFT, value=draft.value,
+    ).exists()  # fmt: skip
+
+
 def _digest(figures):
     lines = "\n".join(f"{k}={v}" for k, v in sorted(figures.items(), key=lambda item: repr(item[0])))
     return hashlib.sha256(lines.encode()).hexdigest()
