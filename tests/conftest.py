@@ -24,11 +24,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(scope="module")
-def demo_data(django_db_setup, django_db_blocker):
-    """The demo data set, loaded once for a test module and rolled back after it; its output."""
+def demo_data(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo data set as `manage.py load_demo` leaves it (with the 2022 and 2023 factsheets
+    published, which locks those years), loaded once for a test module and rolled back after it;
+    its output. The factsheets' files go to a temporary MEDIA_ROOT."""
     out = StringIO()
     with (
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            MEDIA_ROOT=str(tmp_path_factory.mktemp("demo-media")),
+        ),
         django_db_blocker.unblock(),
         transaction.atomic(),
     ):

@@ -1,19 +1,18 @@
 """Bad input gets a 4xx whose body names the field, and leaves the database as it was.
 
 Against the demo data, as the partner Colombia (co.partner) and the Spanish coordinator
-(es.coordinator). Every error body has the one shape {"status", "code", "detail", "errors"}.
+(es.coordinator), in the open years (2022 and 2023 are locked by their published factsheets).
+Every error body has the one shape {"status", "code", "detail", "errors"}.
 """
 
 import json
-from decimal import Decimal
 
 import pytest
-from django.db.models import Q
 from rest_framework.test import APIClient
 
-from oap import services
 from oap.choices import EntryStatus
-from oap.models import OperationalAction, Participation, ResultEntry, ResultType, User
+from oap.models import OperationalAction, Participation, ResultEntry, User
+from tests.api.demo_rows import OPEN_YEARS, free_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -65,12 +64,17 @@ def refused(response, status, field):
     return body
 
 
+#: a present action Colombia takes part in (2024–2025), and counters it has not reported there
+ACTION = "DRUGS-CCH-24 2.1"
+FREE_COUNTERS = ("suspects_identified", "high_value_targets")
+
+
 def good(**changes):
-    """A result Colombia may record: CO takes part in DRUGS-CCH 4.1 and has no 2025 entry there."""
+    """A result Colombia may record: CO takes part in DRUGS-CCH-24 2.1 and reports no suspects there."""
     row = {
-        "action": "DRUGS-CCH 4.1",
+        "action": ACTION,
         "organisation": "CO",
-        "result_type": "arrests",
+        "result_type": FREE_COUNTERS[0],
         "year": 2025,
         "half_year": 1,
         "value": "12",
@@ -86,7 +90,12 @@ def post(client, data):
 
 def test_the_good_row_is_really_good(colombia):
     """The baseline the bad cases change one field of is accepted (and rolled back with the test)."""
+    for code in FREE_COUNTERS:
+        assert not ResultEntry.objects.filter(
+            action__code=ACTION, organisation__code="CO", result_type__code=code, year=2025
+        ).exists()
     assert post(colombia, good()).status_code == 201
+    assert post(colombia, good(result_type=FREE_COUNTERS[1], half_year=None, value="3")).status_code == 201
 
 
 # --- one result ----------------------------------------------------------------------------
@@ -104,8 +113,10 @@ def test_the_good_row_is_really_good(colombia):
         ("value", "NaN"),
         ("value", "1e20"),
         ("value", "1.0001"),
+        ("value", "1.5"),  # suspects are counted in whole numbers
         ("year", 1899),
         ("year", "twenty"),
+        ("year", 2026),  # after the action's end
         ("half_year", 3),
         ("action", ...),
         ("organisation", ...),
@@ -115,7 +126,7 @@ def test_the_good_row_is_really_good(colombia):
         ("action", None),
         ("action", 12),
         ("comment", ["a list"]),
-        ("action", "DRUGS-CCH\x00 4.1"),  # was a 500 on PostgreSQL (NUL in the code lookup)
+        ("action", "DRUGS-CCH-24\x00 2.1"),  # was a 500 on PostgreSQL (NUL in the code lookup)
         ("organisation", "C\x00O"),
         ("result_type", "\x00"),
         ("comment", "a\x00b"),
@@ -126,8 +137,11 @@ def test_a_bad_field_is_named(colombia, db_unchanged, field, value):
 
 
 def test_a_duplicate_period_names_the_result_type(colombia, db_unchanged):
+    """One entry duplicating a stored one conflicts with it (409), naming it; in a bulk it is a bad row (below)."""
     entry = (
-        ResultEntry.objects.filter(organisation__code="CO").select_related("action", "result_type").first()
+        ResultEntry.objects.filter(organisation__code="CO", year__in=OPEN_YEARS)
+        .select_related("action", "result_type")
+        .first()
     )
     response = post(
         colombia,
@@ -138,14 +152,37 @@ def test_a_duplicate_period_names_the_result_type(colombia, db_unchanged):
             half_year=entry.half_year,
         ),
     )
-    body = refused(response, 400, "result_type")
+    body = refused(response, 409, "result_type")
     assert "already reported" in body["errors"]["result_type"][0]
+    assert f"entry {entry.pk}" in body["errors"]["result_type"][0]
+
+
+def test_a_whole_year_beside_half_years_names_the_half_year(colombia, db_unchanged):
+    """Colombia reports 2026 by half-years: a whole-year 2026 figure for the same counter would count twice."""
+    entry = (
+        ResultEntry.objects.filter(organisation__code="CO", year=2026, half_year__isnull=False)
+        .select_related("action", "result_type")
+        .first()
+    )
+    response = post(
+        colombia,
+        good(action=entry.action.code, result_type=entry.result_type.code, year=2026, half_year=None),
+    )
+    body = refused(response, 409, "half_year")
+    assert "count twice" in body["errors"]["half_year"][0]
+
+
+def test_a_locked_year_is_a_conflict_naming_the_year(colombia, db_unchanged):
+    """2023 is locked by its published factsheet: Colombia's figure for a 2022–2023 action is refused."""
+    action = OperationalAction.objects.filter(participations__organisation__code="CO", end__year=2023).first()
+    body = refused(post(colombia, good(action=action.code, year=2023)), 409, "year")
+    assert "locked" in body["errors"]["year"][0]
 
 
 def test_another_organisations_code_is_refused_on_organisation(colombia, db_unchanged):
-    # ES takes part in DRUGS-CCH 4.1 too: the action and the organisation exist and match,
+    # ES takes part in DRUGS-CCH-24 2.1 too: the action and the organisation exist and match,
     # but Colombia records only for Colombia
-    assert Participation.objects.filter(action__code="DRUGS-CCH 4.1", organisation__code="ES").exists()
+    assert Participation.objects.filter(action__code=ACTION, organisation__code="ES").exists()
     refused(post(colombia, good(organisation="ES")), 403, "organisation")
 
 
@@ -185,7 +222,7 @@ def test_a_hidden_action_looks_like_one_that_does_not_exist(colombia, db_unchang
 
 @pytest.mark.parametrize(
     "body",
-    [b'{"action": "DRUGS-CCH 4.1", "value": ', b"not json at all", b'{"value": NaN}', b"\xff\xfe"],
+    [b'{"action": "DRUGS-CCH-24 2.1", "value": ', b"not json at all", b'{"value": NaN}', b"\xff\xfe"],
 )
 def test_malformed_json_names_the_body(colombia, db_unchanged, body):
     for url in (RESULTS, f"{RESULTS}bulk/"):
@@ -217,17 +254,12 @@ def test_mass_assignment_on_create_is_refused(colombia, db_unchanged, field, val
 
 @pytest.fixture
 def colombian_draft(demo_data):
-    """An open entry Colombia may change, created before the database snapshot."""
-    user = User.objects.get(username="co.partner")
-    action = OperationalAction.objects.get(code="DRUGS-CCH 4.1")
-    return services.result_record(
-        by=user,
-        action=action,
-        organisation=user.organisation,
-        result_type=ResultType.objects.get(code="arrests"),
-        year=2025,
-        value=Decimal("3"),
+    """An open entry Colombia may change: one of its demo drafts."""
+    draft = (
+        ResultEntry.objects.filter(organisation__code="CO", status=EntryStatus.DRAFT).order_by("pk").first()
     )
+    assert draft is not None
+    return draft
 
 
 @pytest.mark.parametrize(
@@ -255,7 +287,7 @@ def test_a_negative_value_on_update_is_refused(colombia, colombian_draft, db_unc
 
 
 def test_return_without_a_reason_names_the_reason(demo_data, db_unchanged):
-    entry = ResultEntry.objects.filter(status=EntryStatus.VALIDATED).first()
+    entry = ResultEntry.objects.filter(status=EntryStatus.VALIDATED, year__in=OPEN_YEARS).first()
     hub = client_for("europol.analyst")
     for data in ({}, {"reason": ""}, {"reason": "x", "status": "draft"}):
         response = hub.post(f"{RESULTS}{entry.pk}/return/", data, format="json")
@@ -268,31 +300,8 @@ def test_return_without_a_reason_names_the_reason(demo_data, db_unchanged):
 
 
 def spanish_rows(count):
-    """`count` distinct, valid rows for Spain: its participations × counters × 2024/2025 periods."""
-    actions = list(
-        Participation.objects.filter(organisation__code="ES")
-        .order_by("action__code")
-        .values_list("action__code", flat=True)
-    )
-    counters = list(ResultType.objects.order_by("code").values_list("code", flat=True))
-    rows = []
-    for action in actions:
-        for counter in counters:
-            for year in (2024, 2025):
-                for half in (None, 1, 2):
-                    rows.append(
-                        {
-                            "action": action,
-                            "organisation": "ES",
-                            "result_type": counter,
-                            "year": year,
-                            "half_year": half,
-                            "value": str(len(rows) % 97),
-                        }
-                    )
-                    if len(rows) == count:
-                        return rows
-    raise AssertionError(f"the demo gives only {len(rows)} distinct rows for Spain")
+    """`count` distinct, valid rows for Spain: the free places of its open actions (tests.api.demo_rows)."""
+    return free_rows("ES", count)
 
 
 def bulk(client, rows):
@@ -300,7 +309,7 @@ def bulk(client, rows):
 
 
 def test_an_oversize_bulk_names_results(spain, db_unchanged):
-    rows = spanish_rows(5000)
+    rows = spanish_rows(1000) * 5  # refused for its size before any row is read
     rows.append(dict(rows[0], year=2026))
     body = refused(bulk(spain, rows), 400, "results")
     assert "5000" in body["errors"]["results"][0] or "5 000" in body["errors"]["results"][0]
@@ -354,8 +363,7 @@ def test_a_period_given_twice_in_one_bulk_names_the_second(spain, db_unchanged):
 
 def test_a_bulk_duplicating_an_existing_entry_is_refused(spain, db_unchanged):
     entry = (
-        ResultEntry.objects.filter(organisation__code="ES")
-        .filter(~Q(year__in=[2024, 2025]))
+        ResultEntry.objects.filter(organisation__code="ES", year__in=OPEN_YEARS)
         .select_related("action", "result_type")
         .first()
     )
@@ -372,7 +380,7 @@ def test_a_bulk_duplicating_an_existing_entry_is_refused(spain, db_unchanged):
 
 
 def test_a_bulk_for_another_organisation_is_refused(colombia, db_unchanged):
-    rows = [good(result_type=code) for code in ("arrests", "victims_identified")]
+    rows = [good(result_type=code) for code in FREE_COUNTERS]
     rows[1]["organisation"] = "ES"
     refused(bulk(colombia, rows), 400, "results[1].organisation")
 
@@ -417,12 +425,14 @@ def test_json_nested_too_deeply_is_a_parse_error(colombia, db_unchanged):
 
 def test_null_characters_in_a_bulk_are_named(colombia, db_unchanged):
     # PostgreSQL refuses NUL in text: without this check the lookup or the insert was a 500
-    rows = [good(action="DRUGS-CCH\x00 4.1"), good(result_type="victims_identified", comment="a\x00b")]
+    rows = [good(action="DRUGS-CCH-24\x00 2.1"), good(result_type=FREE_COUNTERS[1], comment="a\x00b")]
     body = refused(bulk(colombia, rows), 400, "results[0].action")
     assert "results[1].comment" in body["errors"]
 
 
 def test_a_conflict_on_delete_is_a_documented_409(colombia, db_unchanged):
-    entry = ResultEntry.objects.filter(organisation__code="CO", status=EntryStatus.VALIDATED).first()
+    entry = ResultEntry.objects.filter(
+        organisation__code="CO", status=EntryStatus.VALIDATED, year__in=OPEN_YEARS
+    ).first()
     body = refused(colombia.delete(f"{RESULTS}{entry.pk}/"), 409, "status")
     assert "validated" in body["detail"]

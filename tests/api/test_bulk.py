@@ -9,7 +9,8 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from oap.choices import EntryStatus
-from oap.models import Participation, ResultEntry, ResultType, User
+from oap.models import OperationalAction, ResultEntry, User
+from tests.api.demo_rows import OPEN_YEARS, free_rows, make_room
 
 pytestmark = pytest.mark.django_db
 
@@ -17,34 +18,15 @@ BULK = "/api/v1/results/bulk/"
 
 
 def spanish_rows(count):
-    """`count` distinct rows for Spain: its participations × counters × 2024/2025 × periods."""
-    actions = list(
-        Participation.objects.filter(organisation__code="ES")
-        .order_by("action__code")
-        .values_list("action__code", flat=True)
-    )
-    counters = list(ResultType.objects.order_by("code").values_list("code", flat=True))
-    rows = [
-        {
-            "action": action,
-            "organisation": "ES",
-            "result_type": counter,
-            "year": year,
-            "half_year": half,
-            "value": f"{(i * 7) % 1000}.{i % 1000:03d}",
-            "comment": f"row {i}" if i % 10 == 0 else "",
-        }
-        for i, (action, counter, year, half) in enumerate(
-            (a, c, y, h) for a in actions for c in counters for y in (2024, 2025) for h in (None, 1, 2)
-        )
-    ]
-    assert len(rows) >= count, f"the demo gives only {len(rows)} distinct rows for Spain"
-    return rows[:count]
+    """`count` distinct, valid rows for Spain: the free places of its open actions (tests.api.demo_rows)."""
+    return free_rows("ES", count)
 
 
 @pytest.fixture
 def spain(demo_data):
+    """Spain's coordinator with a token, and room in the demo for 5 000 of Spain's figures."""
     user = User.objects.get(username="es.coordinator")
+    make_room(user, 5000)
     _, key = AuthToken.objects.create(user=user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
@@ -59,16 +41,19 @@ def test_5000_results_are_created_at_once_with_their_history(spain):
     user, client = spain
     rows = spanish_rows(5000)
     entries, history = state()
+    existing = set(ResultEntry.objects.values_list("pk", flat=True))
     with CaptureQueriesContext(connection) as queries:
         response = client.post(BULK, {"results": rows}, format="json")
     assert response.status_code == 201, response.content[:2000]
     body = response.json()
 
     # exactly 5 000 drafts, entered by the user, each with its history record naming the user
-    created = ResultEntry.objects.filter(entered_by=user, year__in=[2024, 2025])
+    created = ResultEntry.objects.exclude(pk__in=existing)
     assert body["created"] == 5000 == created.count() == ResultEntry.objects.count() - entries
     assert set(created.values_list("status", flat=True)) == {EntryStatus.DRAFT}
     assert set(created.values_list("organisation__code", flat=True)) == {"ES"}
+    assert set(created.values_list("entered_by", flat=True)) == {user.pk}
+    assert set(created.values_list("year", flat=True)) <= set(OPEN_YEARS)
     records = ResultEntry.history.model.objects.filter(id__in=created.values("pk"))
     assert ResultEntry.history.model.objects.count() - history == 5000 == records.count()
     assert set(records.values_list("history_type", "history_user_id")) == {("+", user.pk)}
@@ -112,18 +97,16 @@ def test_all_or_nothing_when_the_last_row_is_bad(spain):
 
 
 def test_a_bulk_is_recorded_by_the_partner_too(demo_data):
-    """Colombia records results for its own organisation in the actions it takes part in."""
+    """Colombia records results for its own organisation in each open action it takes part in."""
     user = User.objects.get(username="co.partner")
     client = APIClient()
     client.force_authenticate(user)
-    actions = Participation.objects.filter(organisation=user.organisation).values_list(
-        "action__code", flat=True
-    )
-    rows = [
-        {"action": code, "organisation": "CO", "result_type": "arrests", "year": 2024, "value": 1}
-        for code in actions
-    ]
-    response = client.post(BULK, {"results": rows}, format="json")
+    rows = {}
+    for row in free_rows("CO"):  # one row per action: its first free place
+        rows.setdefault(row["action"], {**row, "value": 1})
+    actions = OperationalAction.objects.filter(participations__organisation__code="CO", end__year__gte=2024)
+    assert set(rows) == set(actions.values_list("code", flat=True)) and len(rows) >= 5
+    response = client.post(BULK, {"results": list(rows.values())}, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["created"] == len(rows) == len(response.json()["results"])
-    assert {r["action"] for r in response.json()["results"]} == set(actions)
+    assert {r["action"] for r in response.json()["results"]} == set(rows)

@@ -32,8 +32,8 @@ from schemathesis.specs.openapi.checks import (
 from werkzeug.test import Client
 
 from empact_tracker.wsgi import application
-from oap import services
-from oap.models import OperationalAction, ResultType, User
+from oap.choices import EntryStatus
+from oap.models import ResultEntry, User
 
 pytestmark = pytest.mark.django_db
 
@@ -71,16 +71,12 @@ def not_throttled(monkeypatch, settings):
 
 @pytest.fixture
 def open_entries(demo_data):
-    """Entries in every state the write operations act on: a draft of Colombia, a submitted Spanish one."""
-    colombia, spain = (User.objects.get(username=name) for name in ("co.partner", "es.coordinator"))
-    arrests = ResultType.objects.get(code="arrests")
-    for user in (colombia, spain):
-        action = OperationalAction.objects.filter(participations__organisation=user.organisation).first()
-        draft = services.result_record(
-            by=user, action=action, organisation=user.organisation, result_type=arrests, year=2025, value=3
-        )
-        if user == spain:
-            services.result_submit(entry=draft, by=user)
+    """Entries in every state the write operations act on come with the demo: Colombia's drafts and
+    returned entries, and submitted Spanish entries for the hub to validate."""
+    entries = ResultEntry.objects.all()
+    assert entries.filter(organisation__code="CO", status=EntryStatus.DRAFT).exists()
+    assert entries.filter(organisation__code="CO", status=EntryStatus.RETURNED).exists()
+    assert entries.filter(organisation__code="ES", status=EntryStatus.SUBMITTED).exists()
 
 
 def known_values(headers, operation):

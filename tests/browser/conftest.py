@@ -38,8 +38,10 @@ BROWSER_MARKS = [
 
 
 @pytest.fixture
-def demo(live_server, transactional_db):
-    """The demo data set, committed so the live server sees it (flushed after the test)."""
+def demo(live_server, transactional_db, settings, tmp_path):
+    """The demo data set with its published 2022 and 2023 factsheets, committed so the live server
+    sees it (flushed after the test); the factsheets' files under a temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
     call_command("load_demo", stdout=StringIO())
 
 

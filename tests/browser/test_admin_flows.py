@@ -11,7 +11,8 @@ from .conftest import BROWSER_MARKS
 
 pytestmark = BROWSER_MARKS
 
-NEW_ACTION = "DRUGS-CCH 7.1"
+#: a new action in the running cycle's cocaine plan, which Spain drives (2026–2027: 2026 is open)
+NEW_ACTION = "DRUGS-CCH-26 7.1"
 
 
 def expect_message(page, text: str) -> None:
@@ -28,7 +29,7 @@ def test_coordinator_submits_a_result_and_the_leader_validates_it(visit):
 
     # ... creates an operational action in the plan Spain drives: Germany leads it, Spain takes part
     spain.goto("/admin/oap/operationalaction/add/")
-    spain.select2("id_plan", "DRUGS-CCH", "DRUGS-CCH —")
+    spain.select2("id_plan", "DRUGS-CCH-26", "DRUGS-CCH-26 —")
     page.fill("#id_code", NEW_ACTION)
     page.fill("#id_title", "Joint action days on cocaine in container ports")
     page.fill("#id_description", "Created in the browser test.")
@@ -53,7 +54,7 @@ def test_coordinator_submits_a_result_and_the_leader_validates_it(visit):
     spain.select2("id_action", NEW_ACTION, NEW_ACTION)
     spain.select2("id_organisation", "Spain", "Spain (ES)")
     spain.select2("id_result_type", "Investigations initiated", "Investigations initiated")
-    page.fill("#id_year", "2023")
+    page.fill("#id_year", "2026")
     page.fill("#id_value", "12")
     page.fill("#id_comment", "Recorded in the browser test.")
     spain.shot("es-result-form")
@@ -77,13 +78,22 @@ def test_coordinator_submits_a_result_and_the_leader_validates_it(visit):
     entry.refresh_from_db()
     assert entry.status == EntryStatus.SUBMITTED
 
-    # (b) Germany's coordinator, the action's leader, finds it on the dashboard and validates it
+    # (b) Germany's coordinator, the action's leader, finds it from the dashboard (among the demo's
+    # other figures waiting for Germany) and validates it
     germany = visit("de.coordinator")
     page = germany.page
     panel = page.locator("#panel-to-validate")
-    link = panel.locator("a", has_text=f"{NEW_ACTION} · ES · investigations_initiated 2023")
-    assert link.count() == 1
+    waiting = int(panel.locator(".dashboard-count").get_attribute("data-count"))
+    assert waiting > 1
     germany.shot("de-dashboard")
+    panel.locator("a.dashboard-all").click()
+    page.wait_for_selector("#changelist")
+    page.fill("#searchbar", NEW_ACTION)
+    page.press("#searchbar", "Enter")
+    page.wait_for_selector("#changelist-search")
+    link = page.locator("#result_list a", has_text=NEW_ACTION)
+    assert link.count() == 1
+    germany.shot("de-waiting-for-validation")
     link.click()
     page.wait_for_selector("#workflow-validate")
     germany.shot("de-result-submitted")
@@ -101,12 +111,10 @@ def test_coordinator_submits_a_result_and_the_leader_validates_it(visit):
 def test_analyst_opens_the_factsheet_page_and_sees_its_chart(visit):
     from reporting.choices import FactsheetStatus
     from reporting.models import Factsheet
-    from reporting.services import factsheet_compile
 
-    # the 2023 factsheet, compiled in process (the compile task's own work, without a broker)
-    factsheet = Factsheet.objects.create(year=2023, status=FactsheetStatus.COMPILING)
-    factsheet = factsheet_compile(factsheet_id=factsheet.pk)
-    assert factsheet.status == FactsheetStatus.COMPILED and factsheet.checksum
+    # the 2023 factsheet, published by load_demo: there on first run
+    factsheet = Factsheet.objects.get(year=2023, priority__isnull=True)
+    assert factsheet.status == FactsheetStatus.PUBLISHED and factsheet.checksum
 
     analyst = visit("europol.analyst")
     page = analyst.page

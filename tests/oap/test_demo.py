@@ -1,7 +1,8 @@
 """The demo data set (`manage.py load_demo`): reference data, actions, users and exact totals.
 
 The demo is loaded once for the module inside a transaction that is rolled back at the end;
-each test runs in its own savepoint within it.
+each test runs in its own savepoint within it. The present (2024–2026) is tested in
+`test_demo_present.py`, the published factsheets in `tests/reporting/test_demo.py`.
 """
 
 import hashlib
@@ -20,7 +21,7 @@ from django.core.management import call_command
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.test import RequestFactory, override_settings
 
-from oap import demo
+from oap import demo, services
 from oap.choices import (
     ActionStatus,
     EntryStatus,
@@ -55,8 +56,21 @@ def loaded(demo_data):
     return demo_data
 
 
+PUBLISHED = [2022, 2023]
+
+
 def validated(year):
     return ResultEntry.objects.filter(year=year, status=EntryStatus.VALIDATED)
+
+
+def published_actions():
+    """The actions of the 2022–2023 plans, whose figures are the published ones."""
+    return OperationalAction.objects.filter(plan__start_year=2022, plan__end_year=2023)
+
+
+def spaced(text: str) -> str:
+    """Output with the formatter's narrow and no-break spaces as plain spaces."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
 def involved(code):
@@ -83,20 +97,31 @@ def test_assets_and_drugs_are_just_over_the_published_figures(loaded, year):
 
 
 def test_summary_prints_the_totals(loaded):
-    assert "77 actions" in loaded
-    assert "2022: arrests 9 922 (of which migrant smugglers 3 646), victims 4 019" in loaded
-    assert "2023: arrests 13 871 (of which migrant smugglers 6 801), victims 7 500" in loaded
-    assert "investigations 15 644" in loaded
+    out = spaced(loaded)
+    assert f"{OperationalAction.objects.count()} actions" in out
+    assert "2022: arrests 9 922 (of which migrant smugglers 3 646), victims 4 019" in out
+    assert "2023: arrests 13 871 (of which migrant smugglers 6 801), victims 7 500" in out
+    assert "investigations 15 644" in out
+    drafts = ResultEntry.objects.filter(status=EntryStatus.DRAFT).count()
+    assert f"2024–2026 (open years): {drafts} draft, " in out
 
 
 # --- Result entries -----------------------------------------------------------------------------
 
 
 def test_entries_are_validated_whole_year_figures_of_2022_and_2023(loaded):
-    entries = ResultEntry.objects.all()
+    assert set(ResultEntry.objects.values_list("year", flat=True).distinct()) == {
+        2022,
+        2023,
+        2024,
+        2025,
+        2026,
+    }
+    entries = ResultEntry.objects.filter(year__in=PUBLISHED)
     analyst = User.objects.get(username="europol.analyst")
     assert entries.count() > 1000
-    assert set(entries.values_list("year", flat=True).distinct()) == {2022, 2023}
+    assert not entries.exclude(action__in=published_actions()).exists()
+    assert not ResultEntry.objects.filter(action__in=published_actions()).exclude(year__in=PUBLISHED).exists()
     assert not entries.exclude(status=EntryStatus.VALIDATED).exists()
     assert not entries.exclude(validated_by=analyst).exists()
     assert not entries.filter(Q(validated_at__isnull=True) | Q(submitted_at__isnull=True)).exists()
@@ -140,7 +165,8 @@ def test_results_only_for_years_an_action_runs_in(loaded):
 
 def test_counters_are_reported_under_the_plausible_plans(loaded):
     def plans(**filters):
-        return set(ResultEntry.objects.filter(**filters).values_list("action__plan__code", flat=True))
+        entries = ResultEntry.objects.filter(year__in=PUBLISHED, **filters)
+        return set(entries.values_list("action__plan__code", flat=True))
 
     assert plans(result_type__code="migrant_smugglers_arrested") == {"MS"}
     assert plans(result_type__code="victims_identified") == {"THB", "CSE"}
@@ -195,15 +221,18 @@ def test_actions_have_one_leader_and_two_to_fifteen_organisations(loaded):
         orgs=Count("participations", distinct=True),
         goals=Count("chsgs", distinct=True),
     )
-    assert 70 <= actions.count() <= 80
-    for action in actions:
+    assert 100 <= actions.count() <= 120
+    assert 70 <= published_actions().count() <= 80
+    for action in actions.select_related("plan"):
         assert action.leaders == 1, action.code
         assert 2 <= action.orgs <= 15, action.code
         assert 1 <= action.goals <= 3, action.code
         assert action.plan.code == action.code.split(" ")[0]
-        assert 2022 <= action.start.year <= action.end.year <= 2023
+        assert action.plan.start_year <= action.start.year <= action.end.year <= action.plan.end_year
+    # every plan of the reference data has demo actions; the 2022–2023 plans at least four
     per_plan = Counter(actions.values_list("plan__code", flat=True))
-    assert len(per_plan) == 15 and min(per_plan.values()) >= 4
+    assert set(per_plan) == set(OperationalActionPlan.objects.values_list("code", flat=True))
+    assert min(Counter(published_actions().values_list("plan__code", flat=True)).values()) >= 4
 
 
 def test_handling_levels_are_mixed(loaded):
@@ -284,14 +313,21 @@ def test_reference_data(loaded):
         "ENVI",
         "FIREARMS",
     }
-    plans = OperationalActionPlan.objects.filter(priority__cycle__code="2022-2025")
-    assert plans.count() == 15
-    assert plans.filter(priority__code="DRUGS").count() == 2
-    assert plans.filter(priority__code="FRAUD").count() == 5
-    for plan in plans:
+    # OAPs are adopted for two years: the same 15 OAPs for 2022–2023 and 2024–2025
+    cycle_plans = OperationalActionPlan.objects.filter(priority__cycle__code="2022-2025")
+    for years in ((2022, 2023), (2024, 2025)):
+        plans = cycle_plans.filter(start_year=years[0], end_year=years[1])
+        assert plans.count() == 15
+        assert plans.filter(priority__code="DRUGS").count() == 2
+        assert plans.filter(priority__code="FRAUD").count() == 5
+    assert cycle_plans.count() == 30
+    # the running cycle's first OAPs, 2026–2027: every one of its 7 priorities has at least one
+    running = OperationalActionPlan.objects.filter(priority__cycle__code="2026-2029")
+    assert set(running.values_list("start_year", "end_year").distinct()) == {(2026, 2027)}
+    assert running.values("priority").distinct().count() == 7
+    for plan in OperationalActionPlan.objects.all():
         assert plan.driver.kind == OrganisationKind.MEMBER_STATE, plan.code
         assert 1 <= plan.co_drivers.count() <= 3, plan.code
-        assert (plan.start_year, plan.end_year) == (2022, 2023)
     assert Organisation.objects.filter(kind=OrganisationKind.MEMBER_STATE).count() == 27
     assert Organisation.objects.get(code="GR").name == "Greece"
     assert not Organisation.objects.filter(code__in=["EL", "NO", "CH", "IS", "LI"]).exists()
@@ -385,6 +421,7 @@ def test_loading_twice_changes_nothing(loaded):
     assert _snapshot() == before
     assert "3 created" not in out.getvalue()
     assert out.getvalue().count("0 created, 0 updated, 0 deleted") == 5
+    assert out.getvalue().count("already published") == 2
 
 
 def test_loading_repairs_a_changed_figure_and_a_changed_action(loaded):
@@ -400,27 +437,108 @@ def test_loading_repairs_a_changed_figure_and_a_changed_action(loaded):
     assert validated(2023).filter(result_type__code="arrests").aggregate(t=Sum("value"))["t"] == 13871
 
 
+def test_loading_keeps_entries_recorded_by_hand_and_the_period_rule(loaded):
+    """A demo draft submitted by hand is a draft again; entries recorded by hand stay, and the demo
+    adds no whole-year figure beside the half-years someone recorded instead of it."""
+    colombia = User.objects.get(username="co.partner")
+    draft = (
+        ResultEntry.objects.filter(organisation__code="CO", status=EntryStatus.DRAFT).order_by("pk").first()
+    )
+    services.result_submit(entry=draft, by=colombia)
+    returned = (
+        ResultEntry.objects.filter(
+            organisation__code="CO", status=EntryStatus.RETURNED, half_year__isnull=True
+        )
+        .select_related("action", "organisation", "result_type")
+        .order_by("pk")
+        .first()
+    )
+    where = {
+        "action": returned.action,
+        "organisation": returned.organisation,
+        "result_type": returned.result_type,
+        "year": returned.year,
+    }
+    services.result_delete(entry=returned, by=colombia)
+    halves = [services.result_record(by=colombia, half_year=h, value=Decimal(h), **where) for h in (1, 2)]
+    out = StringIO()
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        call_command("load_demo", stdout=out)
+    assert "entries: 0 created, 1 updated, 0 deleted" in out.getvalue()
+    draft.refresh_from_db()
+    assert (draft.status, draft.submitted_at) == (EntryStatus.DRAFT, None)
+    kept = ResultEntry.objects.filter(**where)
+    assert sorted(kept.values_list("pk", "half_year", "value")) == [
+        (e.pk, e.half_year, e.value) for e in halves
+    ]
+
+
+def test_loading_removes_figures_the_demo_no_longer_makes(loaded):
+    """A figure the demo created under a place it no longer makes is removed (and its own place
+    made again); a figure someone recorded in a demo action stays."""
+    spain = User.objects.get(username="es.coordinator")
+    draft = (
+        ResultEntry.objects.filter(organisation__code="ES", status=EntryStatus.DRAFT)
+        .select_related("action")
+        .order_by("pk")
+        .first()
+    )
+    reported = set(draft.action.results.filter(organisation__code="ES").values_list("result_type", flat=True))
+    unused = ResultType.objects.exclude(pk__in=reported).order_by("code")
+    ResultEntry.objects.filter(pk=draft.pk).update(result_type=unused[0])  # as an older demo made it
+    own = services.result_record(
+        by=spain,
+        action=draft.action,
+        organisation=spain.organisation,
+        result_type=unused[1],
+        year=2026,
+        value=4,
+    )
+    out = StringIO()
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        call_command("load_demo", stdout=out)
+    assert "entries: 1 created, 0 updated, 1 deleted" in out.getvalue()
+    assert not ResultEntry.objects.filter(pk=draft.pk).exists()
+    assert ResultEntry.objects.filter(pk=own.pk, value=4).exists()
+    assert ResultEntry.objects.filter(
+        action=draft.action, organisation=draft.organisation, result_type=draft.result_type_id,
+        year=draft.year, half_year=draft.half_year, status=EntryStatus.DRAFT, value=draft.value,
+    ).exists()  # fmt: skip
+
+
 def _digest(figures):
-    lines = "\n".join(f"{k}={v}" for k, v in sorted(figures.items()))
+    lines = "\n".join(f"{k}={v}" for k, v in sorted(figures.items(), key=lambda item: repr(item[0])))
     return hashlib.sha256(lines.encode()).hexdigest()
+
+
+#: the demo's figures (published and present) computed from the files alone, in another process
+DIGEST_SCRIPT = """
+import django; django.setup()
+import hashlib, pathlib, yaml
+from django.conf import settings
+from oap import demo
+reference = yaml.safe_load(open(pathlib.Path(settings.BASE_DIR) / "fixtures" / "reference.yaml"))
+fields = [o["fields"] for o in reference]
+kinds = {f["code"]: f["kind"] for o, f in zip(reference, fields) if o["model"] == "oap.organisation"}
+catalogue = {f["code"]: (f["unit"], (f["parent"] or [None])[0]) for o, f in zip(reference, fields)
+             if o["model"] == "oap.resulttype"}
+figures = demo.published_entries(demo.read_demo_actions(), kinds)
+figures.update(demo.present_entries(*demo.read_present(), kinds, catalogue))
+lines = "\\n".join(f"{k}={v}" for k, v in sorted(figures.items(), key=lambda item: repr(item[0])))
+print(hashlib.sha256(lines.encode()).hexdigest())
+"""
 
 
 def test_figures_are_deterministic_across_processes(loaded):
     kinds = dict(Organisation.objects.values_list("code", "kind"))
-    figures = demo.compute_results(demo.read_demo_actions(), kinds)
-    assert figures == demo.compute_results(demo.read_demo_actions(), kinds)
-    script = (
-        "import django; django.setup(); import hashlib; from oap import demo; "
-        "from oap.choices import OrganisationKind as K; import yaml; "
-        "kinds = {o['fields']['code']: o['fields']['kind'] for o in yaml.safe_load("
-        "open(demo.Path(demo.settings.BASE_DIR) / 'fixtures' / 'reference.yaml')) "
-        "if o['model'] == 'oap.organisation'}; "
-        "f = demo.compute_results(demo.read_demo_actions(), kinds); "
-        "print(hashlib.sha256('\\n'.join(f'{k}={v}' for k, v in sorted(f.items())).encode()).hexdigest())"
-    )
+    catalogue = {rt.code: (rt.unit, rt.parent.code if rt.parent else None) for rt in ResultType.objects.all()}
+    published = demo.compute_results(demo.read_demo_actions(), kinds)
+    assert published == demo.compute_results(demo.read_demo_actions(), kinds)
+    figures = demo.published_entries(demo.read_demo_actions(), kinds)
+    figures.update(demo.present_entries(*demo.read_present(), kinds, catalogue))
     env = {**os.environ, "PYTHONHASHSEED": "12345", "DJANGO_SETTINGS_MODULE": "empact_tracker.settings"}
     result = subprocess.run(
-        [sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True
+        [sys.executable, "-c", DIGEST_SCRIPT], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == _digest(figures)

@@ -1,13 +1,36 @@
-"""Fixtures of the reporting tests: files under a temporary MEDIA_ROOT, tasks run in process.
+"""Fixtures of the reporting tests: files under a temporary MEDIA_ROOT, tasks run in process, and
+the demo data without its published factsheets.
 
 Only the real-worker tests (`test_worker.py`, fixture `celery_worker_env`) send tasks through
 Redis; every other test runs them eagerly, even when REDIS_URL is set.
 """
 
+from io import StringIO
+
 import pytest
+from django.core.management.base import OutputWrapper
 from django.db import transaction
+from django.test import override_settings
 
 from empact_tracker.celery import app as celery_app
+
+
+@pytest.fixture(scope="module")
+def demo_data(django_db_setup, django_db_blocker):
+    """The demo data set (`oap.demo.load_demo`) without the factsheets `manage.py load_demo`
+    publishes: these tests compile and publish 2022 and 2023 themselves, so those years start open
+    (the published demo is tested in `test_demo.py`). Loaded once for a module, rolled back after it."""
+    from oap.demo import load_demo
+
+    out = StringIO()
+    with (
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
+        load_demo(stdout=OutputWrapper(out))
+        yield out.getvalue()
+        transaction.set_rollback(True)
 
 
 @pytest.fixture(autouse=True)
