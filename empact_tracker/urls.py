@@ -12,3 +12,6 @@ urlpatterns = [
     path("api/v1/", include("oap.api.urls")),
     path("reports/", include("reporting.urls")),
 ]
+
+# an outage raised outside a view (a middleware reading the session) answers 503, not 500
+handler500 = "empact_tracker.outages.server_error"
