@@ -71,8 +71,8 @@ class Message(models.Model):
 
     @property
     def state(self) -> str:
-        if self.sent_at:
-            return "sent"
         if self.failed_at:
             return "failed"
+        if self.sent_at:
+            return "sent"
         return "pending"

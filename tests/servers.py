@@ -11,8 +11,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -174,3 +177,112 @@ class PostgresServer:
         if port_open(self.port):
             self.stop("immediate")
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def worker_database_url() -> str:
+    """The URL of the database pytest-django set up (a worker process must write into it)."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"])
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class CeleryProcesses:
+    """`celery worker` and `celery beat` processes of the project, each with its own log file.
+
+    ``supervise`` plays systemd's ``Restart=always`` (or compose's ``restart: unless-stopped``):
+    a thread starts the process again a second after it exits, and counts the restarts.
+    """
+
+    def __init__(self, directory: Path, env: dict):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+        self.processes: list[tuple[subprocess.Popen, object, Path]] = []
+        self.supervisors: list[Supervisor] = []
+
+    def start(self, *args: str, name: str) -> subprocess.Popen:
+        path = self.directory / f"{name}-{len(self.processes)}.log"
+        log = open(path, "wb")  # noqa: SIM115 - closed in stop_all
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "empact_tracker", *args],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append((process, log, path))
+        return process
+
+    def worker(self, *extra: str, name: str = "worker") -> subprocess.Popen:
+        return self.start(
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            f"{name}-{uuid.uuid4().hex[:6]}@%h",
+            *extra,
+            name=name,
+        )
+
+    def beat(self) -> subprocess.Popen:
+        schedule = self.directory / "beat-schedule"
+        return self.start("beat", "--loglevel", "INFO", "--schedule", str(schedule), name="beat")
+
+    def supervise(self, start) -> Supervisor:
+        supervisor = Supervisor(start)
+        self.supervisors.append(supervisor)
+        return supervisor
+
+    def logs(self, tail: int = 6000) -> str:
+        return "\n".join(
+            f"--- {path.name} ---\n{path.read_text(errors='replace')[-tail:]}"
+            for _, _, path in self.processes
+        )
+
+    def stop_all(self) -> None:
+        for supervisor in self.supervisors:
+            supervisor.stop()
+        for process, log, _ in self.processes:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
+            log.close()
+
+
+class Supervisor:
+    """Restart=always, RestartSec=1: start the process again whenever it exits."""
+
+    def __init__(self, start):
+        self._start = start
+        self._stopping = threading.Event()
+        self.restarts = 0
+        self.exit_codes: list[int] = []
+        self.process = start()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stopping.is_set():
+            code = self.process.poll()
+            if code is not None and not self._stopping.is_set():
+                self.exit_codes.append(code)
+                time.sleep(1)
+                if self._stopping.is_set():
+                    return
+                self.restarts += 1
+                self.process = self._start()
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
