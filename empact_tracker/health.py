@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 import redis
 from django.conf import settings
 from django.contrib import auth
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.http import JsonResponse
 from redis.backoff import NoBackoff
@@ -149,8 +149,8 @@ def check_broker():
 
 
 def check_cache():
-    backend = type(cache).__name__
-    if "Redis" not in backend:
+    cache = caches["default"]
+    if "Redis" not in type(cache).__name__:
         return {"kind": "memory"}  # one process's memory: always there
     cache.get("empact:healthz")
     return {"kind": "redis"}
