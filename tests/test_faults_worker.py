@@ -1,7 +1,7 @@
 """Workers under supervision (issue 14.5): Redis lost mid-task, a worker killed mid-task; done once.
 
-The worker runs as the deployment runs it (prefork, `--without-gossip --without-mingle`, as in
-docker-compose.yml and docs/deploy.md) under a supervisor thread playing systemd's
+The worker runs with the options docker-compose.yml gives it (prefork, one process, without
+gossip and mingle; docs/deploy.md's systemd unit is the same) under a supervisor thread playing systemd's
 `Restart=always` (tests/servers.py), on a Redis of the test's own with an fsync'ed append-only
 file. The test holds the factsheet's row lock, so the compile is stopped mid-task exactly where
 the test wants it, with no hook in production code; releasing the lock lets it finish. A short
@@ -26,7 +26,20 @@ from tests.test_faults_broker import validated_year
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-WORKER = ("--concurrency", "1", "--without-gossip", "--without-mingle")
+
+def shipped_worker_options() -> list[str]:
+    """The options docker-compose.yml gives `celery worker` (its defaults filled in)."""
+    import yaml
+
+    from tests.test_compose import REQUIRED_VALUES, ROOT, resolve
+
+    compose = resolve(yaml.safe_load((ROOT / "docker-compose.yml").read_text()), REQUIRED_VALUES, set())
+    command = compose["services"]["worker"]["command"]
+    options = command[command.index("worker") + 1 :]
+    return [option for option in options if not option.startswith("--loglevel")]
+
+
+WORKER = shipped_worker_options()
 
 
 @pytest.fixture
