@@ -17,13 +17,25 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 NIGHTLY_COMPILE = "reporting: recompile the previous year's open factsheet"
+OUTBOX_DISPATCH = "outbox: send the messages the broker has not taken yet"
+STUCK_COMPILES = "reporting: send again the compiles no live task works on"
 
 
 @app.on_after_configure.connect
 def schedule_periodic_tasks(sender, **kwargs):
-    """Nightly, recompile the previous year's open factsheet (REPORTING_NIGHTLY_COMPILE_HOUR)."""
+    """The beat's schedule: the outbox, stuck compiles, and the nightly compile.
+
+    The frequent ones expire after one interval: ticks that queued up while no worker ran are
+    dropped, not run in a burst.
+    """
     from django.conf import settings
 
+    every = float(getattr(settings, "OUTBOX_DISPATCH_SECONDS", 5))
+    sender.add_periodic_task(every, sender.signature("outbox.dispatch"), name=OUTBOX_DISPATCH, expires=every)
+    every = float(getattr(settings, "REPORTING_STUCK_SWEEP_SECONDS", 60))
+    sender.add_periodic_task(
+        every, sender.signature("reporting.requeue_stuck_compiles"), name=STUCK_COMPILES, expires=every
+    )
     hour = str(getattr(settings, "REPORTING_NIGHTLY_COMPILE_HOUR", "") or "").strip()
     if not hour:
         return

@@ -1,23 +1,36 @@
-"""``/healthz``: is this process able to serve? JSON with the state of the database and the broker.
+"""``/healthz``: can this process serve? Up or down for everyone, the details for operators.
 
-200 ``{"status": "ok", ...}`` when both are usable, 503 ``{"status": "unavailable", ...}`` when
-either is not. No authentication, no session, no template: a ``SELECT 1`` and a Redis ``PING``
-with a short timeout (``HEALTHZ_TIMEOUT`` seconds). While tasks run eagerly (no ``REDIS_URL``,
-the embedded default) there is no broker to reach and it counts as usable.
+Anonymous callers get ``200 {"status": "ok"}`` or ``503 {"status": "unavailable"}`` and nothing
+else: no database vendor, no latencies, no error names. The instance is up when its database
+answers a ``SELECT 1``: that is all a request needs. The broker and the cache are not needed to
+serve (background work waits in the outbox, the throttle fails open), so their outage is
+*degraded*, still 200 — a load balancer must not take every web instance out because Redis is
+away.
+
+Operators see the details — ``status`` ok / degraded / unavailable, the database (vendor,
+latency), the broker (a Redis ``PING`` with ``HEALTHZ_TIMEOUT``, via Sentinel when configured;
+``"kind": "eager"`` without one), the cache, and the outbox's backlog — when they are signed in
+as a superuser or a member of the hub (``oap.access.sees_everything``), or call from one of
+``HEALTHZ_DETAIL_NETWORKS`` (CIDRs; loopback by default, which is where the container's own
+HEALTHCHECK calls from). The address is the connection's (``REMOTE_ADDR``), never a forwarded
+header: behind a proxy every caller has the proxy's address, so never list the proxy's network.
 
 ``HealthCheckMiddleware`` answers ``/healthz`` before host validation and the HTTPS redirect,
 so a load balancer or the container's HEALTHCHECK can probe ``http://127.0.0.1:8000/healthz``
 whatever ``ALLOWED_HOSTS`` and ``SECURE_SSL_REDIRECT`` say. The same view is routed in urls.py.
-Errors are logged in full and reported in the body by their class name only (no host names,
-user names or passwords leak to an unauthenticated caller).
+Errors are logged in full and reported in the details by their class name only.
 """
 
+import ipaddress
 import logging
 import time
+from importlib import import_module
 from urllib.parse import unquote, urlsplit
 
 import redis
 from django.conf import settings
+from django.contrib import auth
+from django.core.cache import caches
 from django.db import connection
 from django.http import JsonResponse
 from redis.backoff import NoBackoff
@@ -135,17 +148,78 @@ def check_broker():
     return {"kind": scheme}
 
 
-def healthz(request):
-    """200 when the database and the broker are usable, 503 otherwise."""
-    database = _timed(check_database)
-    broker = _timed(check_broker)
-    usable = database["ok"] and broker["ok"]
-    response = JsonResponse(
-        {"status": "ok" if usable else "unavailable", "database": database, "broker": broker},
-        status=200 if usable else 503,
-    )
+def check_cache():
+    cache = caches["default"]
+    if "Redis" not in type(cache).__name__:
+        return {"kind": "memory"}  # one process's memory: always there
+    cache.get("empact:healthz")
+    return {"kind": "redis"}
+
+
+def check_outbox():
+    from outbox.services import backlog
+
+    return backlog()
+
+
+def _from_detail_network(request) -> bool:
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    for network in getattr(settings, "HEALTHZ_DETAIL_NETWORKS", ()):
+        try:
+            if address in ipaddress.ip_network(network, strict=False):
+                return True
+        except ValueError:
+            logger.warning("HEALTHZ_DETAIL_NETWORKS: %r is not a network", network)
+    return False
+
+
+def _signed_in_operator(request) -> bool:
+    """A superuser or a member of the hub, signed in (the session is read here when no middleware did)."""
+    from oap import access
+
+    try:
+        user = getattr(request, "user", None)
+        if user is None:
+            key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+            if not key:
+                return False
+            request.session = import_module(settings.SESSION_ENGINE).SessionStore(key)
+            user = auth.get_user(request)
+        return access.sees_everything(user)
+    except Exception:  # the database may be the part that is down: then nobody is signed in
+        logger.warning("healthz: could not read the caller's session", exc_info=True)
+        return False
+
+
+def shows_details(request) -> bool:
+    return _from_detail_network(request) or _signed_in_operator(request)
+
+
+def _response(body: dict, status: int) -> JsonResponse:
+    response = JsonResponse(body, status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def healthz(request):
+    """200 when the database answers (the broker and the cache only degrade), 503 otherwise."""
+    database = _timed(check_database)
+    if not shows_details(request):
+        up = database["ok"]
+        return _response({"status": "ok" if up else "unavailable"}, 200 if up else 503)
+    body = {"database": database, "broker": _timed(check_broker), "cache": _timed(check_cache)}
+    if database["ok"]:
+        body["outbox"] = _timed(check_outbox)
+    if not database["ok"]:
+        status = "unavailable"
+    elif all(part["ok"] for part in body.values()):
+        status = "ok"
+    else:
+        status = "degraded"
+    return _response({"status": status, **body}, 503 if status == "unavailable" else 200)
 
 
 class HealthCheckMiddleware:

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "outbox",
     "oap",
     "reporting",
 ]
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "empact_tracker.logging.RequestIDMiddleware",  # X-Request-ID in, out and on every log record
     "empact_tracker.health.HealthCheckMiddleware",  # /healthz before host checks and HTTPS redirect
+    "empact_tracker.outages.ServiceUnavailableMiddleware",  # database or cache away: 503, not 500
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, right after SecurityMiddleware
     "empact_tracker.security.ContentSecurityPolicyMiddleware",
@@ -170,16 +172,29 @@ CONTENT_SECURITY_POLICY = env(
 CONTENT_SECURITY_POLICY_REPORT_ONLY = env.bool("CONTENT_SECURITY_POLICY_REPORT_ONLY", default=False)
 
 # Shared cache (API throttling counts across every web process): e.g. redis://redis:6379/1.
-# Unset → a per-process memory cache, enough for one process.
+# Unset → a per-process memory cache, enough for one process. A cache that does not answer within
+# CACHE_TIMEOUT seconds counts as away: the throttle lets requests through (empact_tracker/
+# throttling.py), anything that needs the cache answers 503 (empact_tracker/outages.py).
 CACHE_URL = env("CACHE_URL", default="")
+CACHE_TIMEOUT = env.float("CACHE_TIMEOUT", default=0.5)
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "OPTIONS": {"socket_connect_timeout": CACHE_TIMEOUT, "socket_timeout": CACHE_TIMEOUT},
+    }
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+# Seconds a 503 (database or cache away) asks the client to wait: its Retry-After header.
+OUTAGE_RETRY_AFTER = env.int("OUTAGE_RETRY_AFTER", default=30)
 
-# /healthz: seconds to wait for the broker's PING (empact_tracker/health.py)
+# /healthz: seconds to wait for the broker's PING (empact_tracker/health.py); the networks whose
+# callers see the details (database, broker, cache, outbox; latencies) without signing in —
+# loopback by default (the container's own HEALTHCHECK). Everyone else sees only up or down,
+# unless signed in as a superuser or a member of the hub.
 HEALTHZ_TIMEOUT = env.float("HEALTHZ_TIMEOUT", default=1.0)
+HEALTHZ_DETAIL_NETWORKS = env.list("HEALTHZ_DETAIL_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 
 # --- Logging ------------------------------------------------------------------------------
 # JSON lines with the request id (empact_tracker/logging.py) in production; readable text while
@@ -236,10 +251,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # message still being worked on is handed to a second worker.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=10 * 60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
+# Idempotent tasks (reporting) opt in to acks_late + reject_on_worker_lost on their decorator;
+# transient errors (database or broker connection lost) are retried with exponential backoff.
+CELERY_TASK_MAX_RETRIES = env.int("CELERY_TASK_MAX_RETRIES", default=5)
+CELERY_TASK_RETRY_BACKOFF_MAX = env.int("CELERY_TASK_RETRY_BACKOFF_MAX", default=600)
 # Redis: a message taken by a worker that dies (SIGKILL, lost host) without acknowledging it
 # is handed out again once it is this old; workers look for such messages every
-# restore interval × throttle seconds (kombu's defaults: 10 × 10). Tests make both small.
-CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+# restore interval × throttle seconds (kombu's defaults: 10 × 10). It must outlast the longest
+# time a live worker holds a message unacknowledged — the hard time limit, or a retry's
+# countdown — so it is derived from them with a margin: 15 + 5 = 20 minutes by default.
+CELERY_VISIBILITY_MARGIN = env.int("CELERY_VISIBILITY_MARGIN", default=5 * 60)
+CELERY_VISIBILITY_TIMEOUT = env.int(
+    "CELERY_VISIBILITY_TIMEOUT",
+    default=max(CELERY_TASK_TIME_LIMIT, CELERY_TASK_RETRY_BACKOFF_MAX) + CELERY_VISIBILITY_MARGIN,
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),  # the Sentinel options, when set
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
@@ -252,14 +277,27 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
-# Idempotent tasks (reporting) opt in to acks_late + reject_on_worker_lost on their decorator;
-# transient errors (database or broker connection lost) are retried with exponential backoff.
-CELERY_TASK_MAX_RETRIES = env.int("CELERY_TASK_MAX_RETRIES", default=5)
-CELERY_TASK_RETRY_BACKOFF_MAX = env.int("CELERY_TASK_RETRY_BACKOFF_MAX", default=600)
+# The outbox (outbox/): background work is written with the request and sent after the commit,
+# OUTBOX_SEND_TIMEOUT seconds at most per attempt; what the broker refused is sent again by the
+# beat every OUTBOX_DISPATCH_SECONDS (backing off up to OUTBOX_RETRY_MAX_SECONDS between
+# attempts); sent messages are kept OUTBOX_KEEP_DAYS days.
+OUTBOX_SEND_TIMEOUT = env.float("OUTBOX_SEND_TIMEOUT", default=1.0)
+OUTBOX_DISPATCH_SECONDS = env.float("OUTBOX_DISPATCH_SECONDS", default=5)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=300)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=7)
 # Beat: every night recompile the previous year's open (unpublished) factsheet, at this hour
 # (local time); an empty value switches it off.
 REPORTING_NIGHTLY_COMPILE_HOUR = env("REPORTING_NIGHTLY_COMPILE_HOUR", default="2")
 REPORTING_NIGHTLY_COMPILE_MINUTE = env.int("REPORTING_NIGHTLY_COMPILE_MINUTE", default=30)
+# Beat: every REPORTING_STUCK_SWEEP_SECONDS, a version `compiling` for longer than
+# REPORTING_STUCK_AFTER_SECONDS (no worker can still hold its task: the visibility timeout and a
+# margin), or whose outbox message was given up, is sent again — at most
+# REPORTING_COMPILE_MAX_REQUEUES times, then marked failed.
+REPORTING_STUCK_SWEEP_SECONDS = env.float("REPORTING_STUCK_SWEEP_SECONDS", default=60)
+REPORTING_STUCK_AFTER_SECONDS = env.int(
+    "REPORTING_STUCK_AFTER_SECONDS", default=CELERY_VISIBILITY_TIMEOUT + CELERY_VISIBILITY_MARGIN
+)
+REPORTING_COMPILE_MAX_REQUEUES = env.int("REPORTING_COMPILE_MAX_REQUEUES", default=3)
 # Tests only: a compile pauses this many seconds inside its final transaction, so a test can
 # kill the worker there. Always 0 in production.
 REPORTING_TEST_PAUSE_SECONDS = env.float("REPORTING_TEST_PAUSE_SECONDS", default=0)
@@ -275,9 +313,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "oap.api.pagination.KeysetPagination",
     "DEFAULT_SCHEMA_CLASS": "oap.api.schema.ApiSchema",
     "EXCEPTION_HANDLER": "oap.api.errors.exception_handler",
+    # DRF's user and anon throttles, failing open: with the cache away a request goes through
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "empact_tracker.throttling.UserRateThrottle",
+        "empact_tracker.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env("API_THROTTLE_USER", default="1200/minute"),

@@ -15,6 +15,8 @@ urlpatterns = [
     path("reports/", include("reporting.urls")),
 ]
 
-# branded error pages (templates/404.html, 403.html, 500.html); 500 is Django's own handler
+# branded error pages (templates/404.html, 403.html, 500.html); an outage raised outside a view
+# (a middleware reading the session) answers 503, not 500
 handler404 = "empact_tracker.pages.not_found"
 handler403 = "empact_tracker.pages.forbidden"
+handler500 = "empact_tracker.outages.server_error"

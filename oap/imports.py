@@ -159,16 +159,18 @@ def import_job_confirm(*, by: User, job: ImportJob) -> ImportJob:
         )
     if job.total_rows <= getattr(settings, "IMPORT_ASYNC_ROWS", 2000):
         return import_job_run(job.pk)
-    from .tasks import import_results_task
-
     with transaction.atomic():
         job.status = ImportJob.Status.QUEUED
-        job.save(update_fields=["status"])
-        transaction.on_commit(lambda: _enqueue(import_results_task, job.pk))
+        job.task_id = _enqueue(job.pk)
+        job.save(update_fields=["status", "task_id"])
     job.refresh_from_db()
     return job
 
 
-def _enqueue(task, job_id: int) -> None:
-    result = task.delay(job_id)
-    ImportJob.objects.filter(pk=job_id, task_id="").update(task_id=result.id or "")
+def _enqueue(job_id: int) -> str:
+    """Record the import in the outbox, in the caller's transaction (sent when it commits); its task id."""
+    import outbox
+
+    from .tasks import import_results_task
+
+    return outbox.enqueue(import_results_task.name, job_id, key=f"oap.importjob:{job_id}").task_id

@@ -89,9 +89,16 @@ def factsheet_for(*, user, year: int, priority=None, version: int | None = None)
 
 
 def _enqueue(factsheet_id: int, task_id: str) -> None:
+    """Record the compile in the outbox, in the caller's transaction: sent when it commits."""
+    import outbox
+
     from .tasks import compile_factsheet_task
 
-    compile_factsheet_task.apply_async(args=[factsheet_id], task_id=task_id)
+    outbox.enqueue(compile_factsheet_task.name, factsheet_id, task_id=task_id, key=_outbox_key(factsheet_id))
+
+
+def _outbox_key(factsheet_id: int) -> str:
+    return f"reporting.factsheet:{factsheet_id}"
 
 
 def factsheet_request_compile(*, by: User | None, year: int, priority=None) -> Factsheet:
@@ -99,7 +106,9 @@ def factsheet_request_compile(*, by: User | None, year: int, priority=None) -> F
 
     Reuses the open version of the year and scope, or opens version n+1 when every earlier
     version is published. The version is marked `compiling` with progress 0 and a fresh task
-    id; the task is sent when the transaction commits (eagerly, in process, without a broker).
+    id; the task is written to the outbox in the same transaction and sent to the broker when
+    it commits (eagerly, in process, without a broker). A broker that does not answer delays
+    the compile, never loses it: the beat sends it once the broker is back.
     """
     if by is not None and not access.can_compile_reports(by):
         raise PermissionDenied("Only analysts and the EMPACT support team (hub) compile factsheets.")
@@ -110,7 +119,7 @@ def factsheet_request_compile(*, by: User | None, year: int, priority=None) -> F
         try:
             with transaction.atomic():
                 factsheet = _open_version(by=by, year=year, priority=priority, task_id=task_id)
-                transaction.on_commit(lambda pk=factsheet.pk: _enqueue(pk, task_id), robust=True)
+                _enqueue(factsheet.pk, task_id)
             return factsheet
         except IntegrityError:
             # another request opened the same version at the same moment: take theirs
@@ -312,3 +321,66 @@ def factsheet_recompile_open(*, year: int) -> list[Factsheet]:
     for priority_id in sorted(scopes, key=lambda pk: (pk is not None, pk or 0)):
         requested.append(factsheet_request_compile(by=None, year=year, priority=priority_id))
     return requested
+
+
+def factsheet_requeue_stuck(*, now=None) -> list[int]:
+    """Beat: send again the compiles that no live task is working on; return their ids.
+
+    A version is stuck when it is `compiling` and either nothing touched it for
+    `REPORTING_STUCK_AFTER_SECONDS` (longer than the hard time limit and the broker's visibility
+    timeout: no worker can still hold its task), or its outbox message was given up. A version
+    whose message still waits in the outbox is waiting for the broker, not stuck. After
+    `REPORTING_COMPILE_MAX_REQUEUES` sends the version is marked failed, for a person to look at.
+    """
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    from outbox.models import Message
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.REPORTING_STUCK_AFTER_SECONDS)
+    waiting = Message.objects.pending().values("task_id")
+    given_up = Message.objects.filter(failed_at__isnull=False).values("task_id")
+    stuck = (
+        Factsheet.objects.filter(status=FactsheetStatus.COMPILING)
+        .exclude(task_id__in=waiting)
+        .filter(Q(updated_at__lt=cutoff) | Q(task_id__in=given_up))
+        .values_list("pk", "task_id")
+    )
+    return [pk for pk, task_id in stuck if _requeue(pk, task_id, now=now)]
+
+
+def _requeue(factsheet_id: int, task_id: str, *, now) -> bool:
+    from outbox.models import Message
+
+    with transaction.atomic():
+        factsheet = (
+            Factsheet.objects.select_for_update(of=("self",))
+            .filter(pk=factsheet_id, status=FactsheetStatus.COMPILING, task_id=task_id)
+            .first()
+        )
+        if factsheet is None:
+            return False  # it moved on meanwhile
+        sends = Message.objects.filter(
+            key=_outbox_key(factsheet_id), created_at__gte=factsheet.requested_at or factsheet.created_at
+        ).count()
+        if sends > settings.REPORTING_COMPILE_MAX_REQUEUES:
+            logger.error(
+                "factsheet %s: compile sent %s times without finishing; marked failed", factsheet_id, sends
+            )
+            factsheet_mark_failed(
+                factsheet_id=factsheet_id,
+                error=f"The compile was sent {sends} times and never finished; see the worker logs.",
+            )
+            return False
+        new_task_id = str(uuid.uuid4())
+        logger.warning(
+            "factsheet %s: compile %s has no live task; sending it again as %s",
+            factsheet_id,
+            task_id,
+            new_task_id,
+        )
+        Factsheet.objects.filter(pk=factsheet_id).update(task_id=new_task_id, updated_at=now)
+        _enqueue(factsheet_id, new_task_id)
+    return True

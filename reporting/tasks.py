@@ -57,3 +57,11 @@ def recompile_previous_year_task() -> list[int]:
 
     year = timezone.localdate().year - 1 if settings.USE_TZ else datetime.date.today().year - 1
     return [factsheet.pk for factsheet in factsheet_recompile_open(year=year)]
+
+
+@shared_task(name="reporting.requeue_stuck_compiles", ignore_result=True)
+def requeue_stuck_compiles_task() -> list[int]:
+    """Beat, every REPORTING_STUCK_SWEEP_SECONDS: send again the compiles no live task works on."""
+    from .services import factsheet_requeue_stuck
+
+    return factsheet_requeue_stuck()

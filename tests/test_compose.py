@@ -150,6 +150,18 @@ def test_worker_can_be_scaled(services):
     assert "inspect ping" in " ".join(worker["healthcheck"]["test"])
 
 
+@pytest.mark.parametrize("name", ["web", "worker", "beat"])
+def test_long_running_services_are_restarted_by_the_docker_daemon(services, name):
+    """A process that exits or crashes (a worker after a lost broker, say) is started again."""
+    assert services[name]["restart"] in {"always", "unless-stopped"}
+
+
+def test_workers_run_without_gossip_and_mingle(services):
+    """Their restart after a lost Redis connection is where Celery/kombu raise AttributeError."""
+    command = command_text(services["worker"])
+    assert "--without-gossip" in command and "--without-mingle" in command
+
+
 def test_exactly_one_beat(services):
     beat = services["beat"]
     assert "celery -A empact_tracker beat" in command_text(beat)

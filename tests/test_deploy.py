@@ -129,6 +129,16 @@ def test_every_production_difference_is_an_environment_variable():
     assert values["CACHE"] == "django.core.cache.backends.redis.RedisCache"
 
 
+def test_the_visibility_timeout_fits_the_longest_task_with_a_margin():
+    """Minutes, not an hour: max(hard time limit, retry backoff) + margin, unless set outright."""
+    assert probe(**PRODUCTION)["BROKER_OPTIONS"]["visibility_timeout"] == 15 * 60 + 5 * 60
+    derived = probe(**PRODUCTION, CELERY_TASK_TIME_LIMIT="1800", CELERY_VISIBILITY_MARGIN="120")
+    assert derived["BROKER_OPTIONS"]["visibility_timeout"] == 1800 + 120
+    short = probe(**PRODUCTION, CELERY_TASK_TIME_LIMIT="60", CELERY_TASK_RETRY_BACKOFF_MAX="300")
+    assert short["BROKER_OPTIONS"]["visibility_timeout"] == 300 + 300  # a retry's countdown is held too
+    assert probe(**PRODUCTION, CELERY_VISIBILITY_TIMEOUT="900")["BROKER_OPTIONS"]["visibility_timeout"] == 900
+
+
 def test_production_needs_a_secret_key():
     environment = {key: value for key, value in PRODUCTION.items() if key != "SECRET_KEY"}
     result = run_settings(PROBE, **environment)
