@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -164,89 +165,114 @@ def check_new_entries(*, by, rows: Sequence, name_row: Callable[[int], str] | No
     reporting_for = _who(by)
     parsed_rows, problems = [], {}
     for index, row in enumerate(rows):
-        parsed, found = parse_row(row)
+        parsed, problems[index] = parse_row(row)
         parsed_rows.append(parsed)
-        if found:
-            problems[index] = found
+    resolved = _resolve(by, parsed_rows, problems, reporting_for)
+    db.hold_organisations({r.organisation.pk for r in resolved})
+    db.hold_years({r.parsed["year"] for r in resolved})
+    _check_against_the_database(resolved, problems, name_row or (lambda i: f"row {i + 1}"))
+    problems = {index: found for index, found in problems.items() if found}
+    if problems:
+        raise RowErrors(problems, total=len(rows))
+    return [
+        Checked(
+            r.action,
+            r.organisation,
+            r.counter,
+            r.parsed["year"],
+            r.parsed["half_year"],
+            r.parsed["value"],
+            r.parsed["comment"],
+        )
+        for r in resolved
+    ]
+
+
+class _Resolved(NamedTuple):
+    index: int
+    action: OperationalAction
+    organisation: Organisation
+    counter: ResultType
+    parsed: dict
+
+
+def _resolve(by, parsed_rows: list[dict], problems: dict, reporting_for) -> list[_Resolved]:
+    """The rows whose action, organisation and counter exist (the action visible to `by`) and that
+    `by` may write — who first: nothing more is said about a row the user may not write."""
     actions = OperationalAction.objects.select_related("plan")
     if by is not None:
         actions = access.restrict(actions, by, "view")
-    actions = _Index(OperationalAction, actions, parsed_rows, "action")
-    organisations = _Index(Organisation, Organisation.objects.all(), parsed_rows, "organisation")
-    counters = _Index(ResultType, ResultType.objects.all(), parsed_rows, "result_type")
-    resolved = []  # (index, action, organisation, counter, parsed)
+    indexes = {
+        "action": (_Index(OperationalAction, actions, parsed_rows, "action"), "operational action"),
+        "organisation": (
+            _Index(Organisation, Organisation.objects.all(), parsed_rows, "organisation"),
+            "organisation",
+        ),
+        "result_type": (
+            _Index(ResultType, ResultType.objects.all(), parsed_rows, "result_type"),
+            "result type",
+        ),
+    }
+    resolved = []
     for index, parsed in enumerate(parsed_rows):
-        found = problems.setdefault(index, [])
-        objects = []
-        for field, index_, label in (
-            ("action", actions, "operational action"),
-            ("organisation", organisations, "organisation"),
-            ("result_type", counters, "result type"),
-        ):
-            if field not in parsed:
-                objects.append(None)
-                continue
-            obj = index_.get(parsed[field])
-            if obj is None:
-                given = parsed[field]
+        found, objects = problems[index], {}
+        for field, (known, label) in indexes.items():
+            given = parsed.get(field)
+            objects[field] = known.get(given) if field in parsed else None
+            if field in parsed and objects[field] is None:
                 code = given if isinstance(given, str) else given.code
-                kind = "hidden" if not isinstance(given, str) else "invalid"
-                found.append(Problem(field, f"No {label} with code {code!r}.", kind))
-            objects.append(obj)
-        action, organisation, counter = objects
+                found.append(
+                    Problem(
+                        field,
+                        f"No {label} with code {code!r}.",
+                        "invalid" if isinstance(given, str) else "hidden",
+                    )
+                )
+        action, organisation, counter = objects["action"], objects["organisation"], objects["result_type"]
         if organisation is not None and reporting_for is not None and organisation.pk not in reporting_for:
             found.append(
                 Problem("organisation", "You may record results only for your own organisation.", "forbidden")
             )
-            continue  # nothing more is said about a row the user may not write
+            continue
         if counter is not None and "value" in parsed:
             try:
                 parsed["value"] = clean_value(parsed["value"], counter)
             except ValidationError as error:
                 found += [Problem("value", message) for message in error.message_dict["value"]]
-        if None not in objects and "year" in parsed and "half_year" in parsed:
-            resolved.append((index, action, organisation, counter, parsed))
+        if None not in objects.values() and "year" in parsed and "half_year" in parsed:
+            resolved.append(_Resolved(index, action, organisation, counter, parsed))
+    return resolved
 
-    db.hold_organisations({r[2].pk for r in resolved})
-    db.hold_years({r[4]["year"] for r in resolved})
+
+def _check_against_the_database(resolved: list[_Resolved], problems: dict, name_row) -> None:
+    """Taking part, the year open and within the action, the period free: against what is stored
+    (read after the organisations and years are held) and the other rows."""
     taking_part = set(
         Participation.objects.filter(
-            action_id__in={r[1].pk for r in resolved}, organisation_id__in={r[2].pk for r in resolved}
+            action_id__in={r.action.pk for r in resolved},
+            organisation_id__in={r.organisation.pk for r in resolved},
         )
         .order_by()
         .values_list("action_id", "organisation_id")
     )
-    locked = set(YearLock.objects.values_list("year", flat=True))
-    existing = _existing({(r[1].pk, r[2].pk, r[3].pk, r[4]["year"]) for r in resolved})
+    locked = {year: locked_message(year) for year in YearLock.objects.values_list("year", flat=True)}
+    existing = _existing({(r.action.pk, r.organisation.pk, r.counter.pk, r.parsed["year"]) for r in resolved})
     in_rows: dict[tuple, dict[int | None, int]] = {}  # key → {half_year: row index}
     for index, action, organisation, counter, parsed in resolved:
         found = problems[index]
         year, half_year = parsed["year"], parsed["half_year"]
+        first, last = _action_years(action)
         if (action.pk, organisation.pk) not in taking_part:
             found.append(Problem("organisation", f"{organisation.code} does not take part in {action.code}."))
-            continue
-        if year in locked:
-            found.append(Problem("year", locked_message(year), "conflict"))
-            continue
-        first, last = _action_years(action)
-        if not first <= year <= last:
+        elif year in locked:
+            found.append(Problem("year", locked[year], "conflict"))
+        elif not first <= year <= last:
             span = str(first) if first == last else f"{first} to {last}"
             found.append(Problem("year", f"{action.code} runs {span}: give a year in that range."))
-            continue
-        found += _period_problems(
-            (action, organisation, counter, year, half_year),
-            index,
-            existing,
-            in_rows,
-            name_row or (lambda i: f"row {i + 1}"),
-        )
-    problems = {index: found for index, found in problems.items() if found}
-    if problems:
-        raise RowErrors(problems, total=len(rows))
-    return [
-        Checked(action, organisation, counter, p["year"], p["half_year"], p["value"], p["comment"])
-        for _, action, organisation, counter, p in resolved
-    ]
+        else:
+            found += _period_problems(
+                (action, organisation, counter, year, half_year), index, existing, in_rows, name_row
+            )
 
 
 def _period_problems(row, index, existing, in_rows, name_row) -> list[Problem]:

@@ -250,40 +250,50 @@ def results_save_period(
     `figures` maps counter codes to what was typed: a new value records a draft, a changed value
     changes the open entry, an empty one deletes the open entry; submitted and validated entries
     cannot change here. With `submit`, every open entry of the period is then submitted.
-    Problems are raised as `RowErrors` whose rows are named by counter code (`name_row`).
+    Problems are raised as `RowErrors` whose rows are the indexes of the codes in `figures`.
     """
-    comments = comments or {}
+    period = {"action": action, "organisation": organisation, "year": year, "half_year": half_year}
+    plan = _plan_period(by, period, figures, comments or {})
+    for entry, value, comment in plan.changes:
+        result_update(entry=entry, by=by, value=value, comment=comment)
+    for entry in plan.removals:
+        result_delete(entry=entry, by=by)
+    write_entries(plan.new, by)
+    submitted = 0
+    if submit:
+        for entry in ResultEntry.objects.filter(**period, status__in=OPEN):
+            result_submit(entry=entry, by=by)
+            submitted += 1
+    return PeriodSaved(len(plan.new), len(plan.changes), len(plan.removals), submitted)
+
+
+class _PeriodPlan(NamedTuple):
+    new: list  # checked rows to write
+    changes: list  # (entry, value, comment)
+    removals: list  # entries
+
+
+def _plan_period(by, period: dict, figures: Mapping, comments: Mapping) -> _PeriodPlan:
+    """What saving `figures` would do, every rule checked first; `RowErrors` when any row is wrong."""
     codes = list(figures)
     existing = {
         entry.result_type.code: entry
-        for entry in ResultEntry.objects.filter(
-            action=action, organisation=organisation, year=year, half_year=half_year
-        ).select_related("action", "organisation", "result_type")
+        for entry in ResultEntry.objects.filter(**period).select_related(
+            "action", "organisation", "result_type"
+        )
     }
     problems: dict[int, list[Problem]] = {}
     new_rows, new_index, changes, removals = [], [], [], []
     for index, code in enumerate(codes):
-        raw, comment = figures[code], comments.get(code)
-        entry = existing.get(code)
+        raw, comment, entry = figures[code], comments.get(code), existing.get(code)
         blank = raw is None or (isinstance(raw, str) and not raw.strip())
         if entry is None:
             if not blank:
                 new_index.append(index)
-                new_rows.append(
-                    {
-                        "action": action,
-                        "organisation": organisation,
-                        "result_type": code,
-                        "year": year,
-                        "half_year": half_year,
-                        "value": raw,
-                        "comment": comment or "",
-                    }
-                )
+                new_rows.append({**period, "result_type": code, "value": raw, "comment": comment or ""})
             continue
-        same_value = not blank and _same(raw, entry.value)
-        if same_value and (comment is None or comment == entry.comment):
-            continue
+        if not blank and _same(raw, entry.value) and comment in (None, entry.comment):
+            continue  # unchanged
         error = refusal(by, entry, "delete" if blank else "change")
         if error is not None:
             problems[index] = [Problem("value", " ".join(getattr(error, "messages", [str(error)])))]
@@ -299,23 +309,10 @@ def results_save_period(
         try:
             checked = check_new_entries(by=by, rows=new_rows, name_row=lambda i: codes[new_index[i]])
         except RowErrors as error:
-            for i, found in error.problems.items():
-                problems[new_index[i]] = found
+            problems.update({new_index[i]: found for i, found in error.problems.items()})
     if problems:
         raise RowErrors(problems, total=len(codes))
-    for entry, value, comment in changes:
-        result_update(entry=entry, by=by, value=value, comment=comment)
-    for entry in removals:
-        result_delete(entry=entry, by=by)
-    write_entries(checked, by)
-    submitted = 0
-    if submit:
-        for entry in ResultEntry.objects.filter(
-            action=action, organisation=organisation, year=year, half_year=half_year, status__in=OPEN
-        ):
-            result_submit(entry=entry, by=by)
-            submitted += 1
-    return PeriodSaved(len(checked), len(changes), len(removals), submitted)
+    return _PeriodPlan(checked, changes, removals)
 
 
 def _same(raw, value: Decimal) -> bool:
