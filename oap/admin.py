@@ -3,19 +3,61 @@
 Every ModelAdmin and inline inherits from `OapAdminMixin`, the one place where querysets,
 object permissions, foreign-key choices, autocompletes and history pages ask `oap.access`.
 Changelists cost a constant number of queries, and every total counts visible rows only.
+
+## Adding an admin view (the rule)
+
+Every page the admin serves obeys `oap/access.py` and nothing else; the bases below make that
+the default, and `tests/admin/test_crawler.py` checks every URL of every registered admin, as
+every demo role, against a hidden, a view-only and a changeable row. A new view must:
+
+- **inherit the bases**: a ModelAdmin of either app derives from `ScopedModelAdmin` (oap models:
+  `OapModelAdmin`; with the history pages of django-simple-history), an inline from
+  `OapTabularInline`. They give
+  - querysets narrowed by `restrict_queryset` (`access.restrict`, or the model's own rule such
+    as `access.reports_visible_q`), used by changelists, object pages, inlines, "related only"
+    filters and autocompletes;
+  - object permissions from `user.has_perm(perm, obj)`, which the access backend answers;
+  - changelists that take only the parameters the admin declares (`list_filter`,
+    `date_hierarchy`, search, ordering, pagination): any other lookup in the URL is refused
+    with 400, the same for every model, before a row is read (`DeclaredChangeList`);
+  - history pages that are read-only for everybody: the list and each past version are shown
+    to those who may see the object (a hidden object answers like a missing id: 404), a past
+    version is rendered with every field read-only, and anything but GET gets 405. Nothing is
+    ever reverted from the admin: a correction is a normal edit through the services.
+- **find its object through the scoped queryset**: `self.get_object(request, unquote(id))`
+  (never `Model.objects.get`); when it returns None answer exactly as for a missing id
+  (`self._get_obj_does_not_exist_redirect(...)` for pages, `Http404` for files and JSON), so
+  that a hidden row and a missing id cannot be told apart.
+- **check the write before doing it** with the access rule (`has_*_permission(request, obj)`,
+  `access.can`) and **write only through a service** (`oap.services`, `reporting.services`):
+  `save_model`, `delete_model`, `delete_queryset` and list actions call the service, which
+  checks again and raises `Hidden`, `PermissionDenied`, `Frozen` or `ValidationError`; the
+  view turns them into 404-like, 403, 409 and 400 answers, never a 500.
+- **count only visible rows**: a column or panel total is `visible_count(...)` (or a count of
+  a restricted queryset), never a plain `Count` over a relation.
+- **export through `oap.export`** from the changelist's own queryset
+  (`ExportAdminMixin.export_view`), so an export holds exactly the rows the list shows.
+- be reachable from `get_urls()` of its ModelAdmin (wrapped in `admin_site.admin_view`): the
+  crawler finds it there and tries it as every role without being told.
 """
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.helpers import ActionForm
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.http import Http404, HttpRequest
+from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -41,12 +83,72 @@ from .models import (
 # --- Shared bases -------------------------------------------------------------------------
 
 
+def visible_count(user, path: str, model: type[Model]) -> Count:
+    """Count the `model` rows reached through `path` that `user` may see (for a column or total).
+
+    A plain `Count(path)` would count rows the access rule hides from the user: a number that
+    tells what a list would not show.
+    """
+    visible = access.restrict(model._default_manager.all(), user, "view").values("pk")
+    return Count(path, filter=Q(**{f"{path}__in": visible}), distinct=True)
+
+
+class DeclaredChangeList(ChangeList):
+    """A changelist that filters only by what its admin declares.
+
+    Django applies every query parameter no list filter consumed as a queryset lookup (one
+    relation hop is always allowed), so `?actions__pk=12` on the organisations would tell who
+    takes part in action 12, hidden or not. Here such a parameter is refused with 400 before a
+    row is read — the same answer for every model. Declared: the `list_filter` parameters, the
+    `date_hierarchy` ones, search (`q`), ordering (`o`), pagination (`p`, `all`).
+    """
+
+    def get_filters(self, request):
+        asked = self.get_filters_params()
+        self._check_date_hierarchy(asked)
+        specs, has_filters, remaining, may_have_duplicates, has_active = super().get_filters(request)
+        undeclared = set(remaining)
+        hierarchy = self.date_hierarchy
+        if hierarchy and f"{hierarchy}__year" in asked:  # the bounds the date hierarchy set itself
+            undeclared -= {f"{hierarchy}__gte", f"{hierarchy}__lt"}
+        if undeclared:
+            raise DisallowedModelAdminLookup(
+                f"This list cannot be filtered by {', '.join(sorted(undeclared))}: "
+                "use the filters and the search it offers."
+            )
+        return specs, has_filters, remaining, may_have_duplicates, has_active
+
+    def _check_date_hierarchy(self, asked: dict) -> None:
+        """`<date>__year`, `__month`, `__day` are whole numbers making a date, or the list is refused."""
+        if not self.date_hierarchy:
+            return
+        parts = {}
+        for part, low, high in (("year", 1, 9998), ("month", 1, 12), ("day", 1, 31)):
+            name = f"{self.date_hierarchy}__{part}"
+            values = asked.get(name) or []
+            if values:
+                value = str(values[-1])
+                if not value.isdigit() or not low <= int(value) <= high:
+                    raise IncorrectLookupParameters(f"{name} must be a whole number from {low} to {high}.")
+                parts[part] = int(value)
+        if "year" in parts:
+            try:
+                datetime.date(parts["year"], parts.get("month", 1), parts.get("day", 1))
+            except ValueError as error:
+                raise IncorrectLookupParameters(f"No such date: {error}.") from error
+
+
+class DeclaredLookupsMixin:
+    def get_changelist(self, request, **kwargs):
+        return DeclaredChangeList
+
+
 def _is_autocomplete(request: HttpRequest) -> bool:
     match = getattr(request, "resolver_match", None)
     return bool(match and match.url_name == "autocomplete")
 
 
-class OapAdminMixin:
+class OapAdminMixin(DeclaredLookupsMixin):
     """Where the admin asks the access rule (oap/access.py) — and nowhere else.
 
     - `get_queryset` feeds changelists, change/delete/history views, inlines, "related only"
@@ -120,13 +222,20 @@ class OapAdminMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class OapModelAdmin(OapAdminMixin, SimpleHistoryAdmin):
-    """Base of every oap ModelAdmin: scoped, with its audit history one click away."""
+class ScopedModelAdmin(DeclaredLookupsMixin, SimpleHistoryAdmin):
+    """Base of every ModelAdmin of both apps: declared changelist lookups, read-only history pages.
+
+    The history pages of django-simple-history would save a POSTed past version with no change
+    permission check (`history_form_view` calls `save_model`); SIMPLE_HISTORY_REVERT_DISABLED
+    only hides the button. Here they are scoped like the change page (a hidden object answers
+    like a missing id: 404), a past version is shown with every field read-only, and anything
+    but GET is refused with 405: nothing is reverted through the admin.
+    """
 
     list_per_page = 50
 
     def _require_visible(self, request, object_id) -> None:
-        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+        if self.get_object(request, unquote(object_id)) is None:  # scoped, and safe for bad ids
             raise Http404(f"{self.opts.verbose_name.capitalize()} not found.")
 
     def history_view(self, request, object_id, extra_context=None):
@@ -135,7 +244,28 @@ class OapModelAdmin(OapAdminMixin, SimpleHistoryAdmin):
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._require_visible(request, object_id)
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"], "History pages are read-only.")
+        if not str(version_id).isdigit():
+            raise Http404("No such version.")
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        form = context.get("adminform")
+        if form is not None:  # a past version: every field read-only, no save or revert button
+            fieldsets = list(form.fieldsets)
+            context["adminform"] = helpers.AdminForm(
+                form.form, fieldsets, {}, readonly_fields=flatten_fieldsets(fieldsets), model_admin=self
+            )
+            context.update(has_change_permission=False, change_history=False, revert_disabled=True)
+        return super().render_history_view(request, template, context, **kwargs)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+
+class OapModelAdmin(OapAdminMixin, ScopedModelAdmin):
+    """Base of every oap ModelAdmin: scoped, with its (read-only) audit history one click away."""
 
 
 class OapTabularInline(OapAdminMixin, admin.TabularInline):
@@ -148,11 +278,8 @@ class VisibleActionCountMixin:
     action_count_path = "actions"  # from this admin's model to OperationalAction
 
     def get_queryset(self, request):
-        path = self.action_count_path
-        visible = access.visible_actions_q(request.user, f"{path}__")
-        return (
-            super().get_queryset(request).annotate(_action_count=Count(path, filter=visible, distinct=True))
-        )
+        count = visible_count(request.user, self.action_count_path, OperationalAction)
+        return super().get_queryset(request).annotate(_action_count=count)
 
     @admin.display(description=_("actions"), ordering="_action_count")
     def action_count(self, obj) -> int:
@@ -165,6 +292,27 @@ class PriorityListFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
         priorities = PriorityCrimeArea.objects.select_related("cycle")
         return [(priority.pk, str(priority)) for priority in priorities]
+
+
+class TakingPartFilter(admin.SimpleListFilter):
+    """Actions an organisation takes part in (any role), by its code (the dashboard links here).
+
+    Offered: the organisations taking part in actions the user may see.
+    """
+
+    title = _("organisation taking part")
+    parameter_name = "organisation"
+
+    def lookups(self, request, model_admin):
+        visible = access.restrict(OperationalAction.objects.all(), request.user, "view").values("pk")
+        organisations = Organisation.objects.filter(participations__action__in=visible).distinct()
+        return [(organisation.code, str(organisation)) for organisation in organisations.order_by("name")]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        taking_part = Participation.objects.filter(organisation__code=self.value()).values("action_id")
+        return queryset.filter(pk__in=taking_part)
 
 
 # --- Reference data -----------------------------------------------------------------------
@@ -187,7 +335,8 @@ class CycleAdmin(OapModelAdmin):
     ordering = ("start_year",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_priority_count=Count("priorities"))
+        count = visible_count(request.user, "priorities", PriorityCrimeArea)
+        return super().get_queryset(request).annotate(_priority_count=count)
 
     @admin.display(description=_("priorities"), ordering="_priority_count")
     def priority_count(self, obj: Cycle) -> int:
@@ -204,7 +353,8 @@ class PriorityCrimeAreaAdmin(OapModelAdmin):
     ordering = ("cycle__start_year", "number")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_plan_count=Count("plans"))
+        count = visible_count(request.user, "plans", OperationalActionPlan)
+        return super().get_queryset(request).annotate(_plan_count=count)
 
     @admin.display(description=_("plans"), ordering="_plan_count")
     def plan_count(self, obj: PriorityCrimeArea) -> int:
@@ -361,6 +511,7 @@ class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
         ("plan", admin.RelatedOnlyFieldListFilter),
         "status",
         "handling",
+        TakingPartFilter,
     )
     list_select_related = ("plan__priority__cycle",)
     search_fields = ("code", "title", "plan__code", "plan__name")
@@ -383,7 +534,7 @@ class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
             .annotate(
                 _leader_code=_leader("code"),
                 _leader_name=_leader("name"),
-                _participant_count=Count("participations"),
+                _participant_count=visible_count(request.user, "participations", Participation),
             )
         )
 

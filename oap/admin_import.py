@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ALL_VAR, PAGE_VAR
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -58,11 +60,25 @@ class ExportAdminMixin:
         ]
 
     def export_view(self, request, kind):
+        """Every row of the list as filtered and searched (any page of it: `p` is not a filter).
+
+        A lookup the list does not declare is refused (400) by its changelist, as on the list;
+        a bad value of a declared filter or date is refused with 400 too, naming the problem.
+        """
         if kind not in export.CONTENT_TYPES:
             raise Http404("Export as csv or xlsx.")
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)  # the rule, the filters and the search
+        request.GET = request.GET.copy()
+        for name in (PAGE_VAR, ALL_VAR):
+            request.GET.pop(name, None)
+        try:
+            changelist = self.get_changelist_instance(request)  # the rule, the filters and the search
+        except IncorrectLookupParameters as error:
+            return HttpResponseBadRequest(
+                f"Refused: the export's filters are not valid ({error}). Export from the list's own links.",
+                content_type="text/plain; charset=utf-8",
+            )
         queryset = changelist.get_queryset(request)
         return export.download(kind, self.export_stem, self.export_columns, self.export_rows(queryset))
 
