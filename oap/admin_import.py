@@ -199,7 +199,7 @@ class ResultImportExportAdminMixin(ExportAdminMixin):
         preview = []
         if job.status == ImportJob.Status.VALIDATED:
             with job.file.open("rb") as handle:
-                sheet = read_results(handle.read(), job.filename)
+                sheet = read_results(handle.read(), job.filename, max_rows=imports.max_rows())
             preview = [
                 (number, [row.get(column, "") for column in IMPORT_COLUMNS])
                 for number, row in zip(sheet.row_numbers[:20], sheet.rows[:20], strict=True)
