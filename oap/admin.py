@@ -234,12 +234,24 @@ class ScopedModelAdmin(DeclaredLookupsMixin, SimpleHistoryAdmin):
 
     list_per_page = 50
 
+    @property
+    def _tracked(self) -> bool:
+        """Whether the model keeps an audit history (django-simple-history); else Django's log."""
+        return hasattr(self.opts, "simple_history_manager_attribute")
+
+    def get_urls(self):
+        if self._tracked:
+            return super().get_urls()
+        return admin.ModelAdmin.get_urls(self)  # no past versions to show
+
     def _require_visible(self, request, object_id) -> None:
         if self.get_object(request, unquote(object_id)) is None:  # scoped, and safe for bad ids
             raise Http404(f"{self.opts.verbose_name.capitalize()} not found.")
 
     def history_view(self, request, object_id, extra_context=None):
         self._require_visible(request, object_id)
+        if not self._tracked:
+            return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):

@@ -18,7 +18,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from . import export, imports, services
+from . import access, export, imports, services
 from .models import ImportJob
 from .spreadsheets import (
     ACTION_EXPORT_COLUMNS,
@@ -152,7 +152,15 @@ class ResultImportExportAdminMixin(ExportAdminMixin):
         self._require_import(request)
         if kind not in export.CONTENT_TYPES:
             raise Http404("Templates come as csv or xlsx.")
-        return _download(import_template(kind), kind, "results-import-template")
+        return _download(import_template(kind, self._example_row(request)), kind, "results-import-template")
+
+    def _example_row(self, request) -> list[str] | None:
+        """The template's example: an action and organisation the user reports for (never another's)."""
+        action = access.actions_open_for_results(request.user).order_by("code").first()
+        organisation = access.organisations_reporting_for(request.user).order_by("code").first()
+        if action is None or organisation is None:
+            return None
+        return [action.code, organisation.code, "arrests", "2024", "", "12", "JAD week 12"]
 
     def import_view(self, request):
         self._require_import(request)

@@ -20,7 +20,7 @@ from .export import Sheet, write_csv, write_xlsx
 IMPORT_COLUMNS = ["action", "organisation", "result_type", "year", "half_year", "value", "comment"]
 REQUIRED_COLUMNS = ["action", "organisation", "result_type", "year", "value"]
 COLUMN_HELP = {
-    "action": "the operational action's code, e.g. DRUGS-CCH 1.1",
+    "action": "the operational action's code, as the list of operational actions shows it",
     "organisation": "your organisation's code, e.g. ES",
     "result_type": "the counter's code, e.g. arrests, cocaine_kg",
     "year": "the reporting year, e.g. 2024",
@@ -206,9 +206,9 @@ def read_results(data: bytes, filename: str, *, max_rows: int | None = None) -> 
 # --- writing ------------------------------------------------------------------------------
 
 
-def import_template(kind: str) -> bytes:
-    """An empty results file with the right columns and one example row."""
-    example = ["DRUGS-CCH 1.1", "ES", "arrests", "2024", "", "12", "JAD week 12"]
+def import_template(kind: str, example: list[str] | None = None) -> bytes:
+    """A results file with the right columns and one example row (codes the user may use)."""
+    example = example or ["<action code>", "<your organisation's code>", "arrests", "2024", "", "12", ""]
     if kind == "xlsx":
         return write_xlsx(Sheet(title="Results", header=IMPORT_COLUMNS, rows=[example]))
     return write_csv(IMPORT_COLUMNS, [example])
