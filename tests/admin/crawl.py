@@ -135,7 +135,10 @@ def hidden_markers(user) -> list[re.Pattern]:
     entries = ResultEntry.objects.exclude(
         pk__in=access.restrict(ResultEntry.objects.all(), user).values("pk")
     )
-    texts.update(entries.filter(comment__startswith="crawler secret").values_list("comment", flat=True))
+    secret = entries.filter(comment__startswith="crawler secret").select_related(
+        "action", "organisation", "result_type"
+    )
+    texts.update(text for entry in secret for text in (entry.comment, str(entry)))
     for model, field_name, shown in ((Factsheet, "checksum", 12), (ImportJob, "filename", None)):
         visible, _ = _scopes(user, model)  # the list shows a checksum's first 12 characters
         hidden = model.objects.exclude(pk__in=visible.values("pk"))
@@ -230,18 +233,17 @@ def _object_rows(model, rows: dict):
 
 
 def site_targets(user) -> list[Target]:
-    """The admin site's own pages the brief names: the dashboard, app indexes, autocompletes."""
+    """The admin site's own pages: the dashboard, the app indexes, and an autocomplete for every
+    relation of every registered model (declared autocomplete or not: a URL anyone can type)."""
     found = [Target("index", "-", "/admin/"), *(Target(f"app_index:{a}", "-", f"/admin/{a}/") for a in APPS)]
     for model_admin in registered_admins():
-        for field_name in model_admin.autocomplete_fields:
-            query = f"app_label={model_admin.opts.app_label}&model_name={model_admin.opts.model_name}&field_name={field_name}&term="
-            found.append(
-                Target(
-                    f"autocomplete:{model_admin.opts.model_name}.{field_name}",
-                    "-",
-                    f"/admin/autocomplete/?{query}",
-                )
-            )
+        opts = model_admin.opts
+        for f in (*opts.fields, *opts.many_to_many):
+            if not f.is_relation:
+                continue
+            query = f"app_label={opts.app_label}&model_name={opts.model_name}&field_name={f.name}&term="
+            name = f"autocomplete:{opts.model_name}.{f.name}"
+            found.append(Target(name, "-", f"/admin/autocomplete/?{query}"))
     return found
 
 
