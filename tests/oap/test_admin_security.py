@@ -142,8 +142,9 @@ def test_a_hidden_rows_history_answers_as_a_missing_id(client, as_demo):
 
 @pytest.fixture
 def factsheets(demo_data):
-    draft = Factsheet.objects.create(year=2024, status=FactsheetStatus.COMPILED, checksum="d" * 64)
-    published = Factsheet.objects.create(year=2023, status=FactsheetStatus.PUBLISHED, checksum="p" * 64)
+    # years the demo does not compile, so these are each year's first versions
+    draft = Factsheet.objects.create(year=2091, status=FactsheetStatus.COMPILED, checksum="d" * 64)
+    published = Factsheet.objects.create(year=2090, status=FactsheetStatus.PUBLISHED, checksum="p" * 64)
     return draft, published
 
 

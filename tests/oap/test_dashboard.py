@@ -257,8 +257,8 @@ def test_every_panel_count_is_the_count_of_the_list_it_links_to(demo_data, clien
 
     user = User.objects.get(username=username)
     client.force_login(user)
-    Factsheet.objects.create(year=2031, status=FactsheetStatus.COMPILED, checksum="e" * 64)  # a draft
-    Factsheet.objects.create(year=2030, status=FactsheetStatus.PUBLISHED, checksum="f" * 64)
+    Factsheet.objects.create(year=2091, status=FactsheetStatus.COMPILED, checksum="e" * 64)  # a draft
+    Factsheet.objects.create(year=2090, status=FactsheetStatus.PUBLISHED, checksum="f" * 64)
     response = client.get(INDEX)
     for panel in response.context["dashboard"]["panels"]:
         listed = client.get(panel["link"]["url"])

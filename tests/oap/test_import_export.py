@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from empact_tracker.celery import app as celery_app
 from oap.choices import EntryStatus, HandlingLevel, OrganisationKind, ParticipationRole
 from oap.export import Sheet, write_csv, write_xlsx
-from oap.models import ImportJob, ResultEntry
+from oap.models import ImportJob, ResultEntry, YearLock
 from oap.spreadsheets import IMPORT_COLUMNS
 from tests import factories as f
 
@@ -450,15 +450,10 @@ def test_a_refused_import_after_confirmation_deletes_its_file(
 ):
     settings.IMPORT_ASYNC_ROWS = 100
     client.force_login(spain["user"])
-    job = upload(client, rows_for(spain, 3)).context["job"]
-    assert len(stored_files(media)) == 1
-    ResultEntry.objects.create(  # meanwhile the same figure was recorded: the import is refused
-        action=spain["actions"][0],
-        organisation=spain["es"],
-        result_type=spain["types"][0],
-        year=2024,
-        value=1,
-    )
+    rows = rows_for(spain, 3)
+    job = upload(client, rows).context["job"]
+    assert job.status == ImportJob.Status.VALIDATED and len(stored_files(media)) == 1
+    YearLock.objects.create(year=int(rows[0][3]))  # meanwhile the year closed: the import is refused
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("admin:oap_resultentry_import_job", args=[job.pk]), {"confirm": "1"})
     job.refresh_from_db()
