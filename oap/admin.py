@@ -3,6 +3,44 @@
 Every ModelAdmin and inline inherits from `OapAdminMixin`, the one place where querysets,
 object permissions, foreign-key choices, autocompletes and history pages ask `oap.access`.
 Changelists cost a constant number of queries, and every total counts visible rows only.
+
+## Adding an admin view (the rule)
+
+Every page the admin serves obeys `oap/access.py` and nothing else; the bases (`oap/admin_base.py`
+and `OapAdminMixin` below) make that the default, and `tests/admin/test_crawler.py` checks every URL of every registered admin, as
+every demo role, against a hidden, a view-only and a changeable row. A new view must:
+
+- **inherit the bases**: a ModelAdmin of either app derives from `ScopedModelAdmin` (oap models:
+  `OapModelAdmin`; with the history pages of django-simple-history), an inline from
+  `OapTabularInline`. They give
+  - querysets narrowed by `restrict_queryset` (`access.restrict`, or the model's own rule such
+    as `access.reports_visible_q`), used by changelists, object pages, inlines, "related only"
+    filters and autocompletes;
+  - object permissions from `user.has_perm(perm, obj)`, which the access backend answers;
+  - changelists that take only the parameters the admin declares (`list_filter`,
+    `date_hierarchy`, search, ordering, pagination): any other lookup in the URL is refused
+    with 400, the same for every model, before a row is read (`DeclaredChangeList`);
+  - history pages that are read-only for everybody: the list and each past version are shown
+    to those who may see the object (a hidden object answers like a missing id: 404), a past
+    version is rendered with every field read-only, and anything but GET gets 405. Nothing is
+    ever reverted from the admin: a correction is a normal edit through the services.
+- **find its object through the scoped queryset**: `self.get_object(request, unquote(id))`
+  (never `Model.objects.get`); when it returns None answer exactly as for a missing id
+  (`self._get_obj_does_not_exist_redirect(...)` for pages, `Http404` for files and JSON), so
+  that a hidden row and a missing id cannot be told apart.
+- **check the write before doing it** with the access rule (`has_*_permission(request, obj)`,
+  `access.can`) and **write only through a service** (`oap.services`, `reporting.services`):
+  `save_model`, `delete_model`, `delete_queryset` and list actions call the service, which
+  checks again and raises `Hidden`, `PermissionDenied`, `Frozen` or `ValidationError`; the
+  view turns them into 404-like, 403, 409 and 400 answers, never a 500. (Actions, participations
+  and reference data are still saved by the ModelAdmin itself, after the same object checks:
+  they move to services with the services rewrite.)
+- **count only visible rows**: a column or panel total is `visible_count(...)` (or a count of
+  a restricted queryset), never a plain `Count` over a relation.
+- **export through `oap.export`** from the changelist's own queryset
+  (`ExportAdminMixin.export_view`), so an export holds exactly the rows the list shows.
+- be reachable from `get_urls()` of its ModelAdmin (wrapped in `admin_site.admin_view`): the
+  crawler finds it there and tries it as every role without being told.
 """
 
 from __future__ import annotations
@@ -14,12 +52,12 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.http import Http404, HttpRequest
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from . import access, services
+from .admin_base import DeclaredLookupsMixin, ScopedModelAdmin, visible_count
 from .admin_import import ActionExportAdminMixin, ResultImportExportAdminMixin
 from .admin_workflow import ResultWorkflowAdminMixin
 from .choices import ParticipationRole
@@ -47,7 +85,7 @@ def _is_autocomplete(request: HttpRequest) -> bool:
     return bool(match and match.url_name == "autocomplete")
 
 
-class OapAdminMixin:
+class OapAdminMixin(DeclaredLookupsMixin):
     """Where the admin asks the access rule (oap/access.py) — and nowhere else.
 
     - `get_queryset` feeds changelists, change/delete/history views, inlines, "related only"
@@ -121,22 +159,8 @@ class OapAdminMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class OapModelAdmin(OapAdminMixin, SimpleHistoryAdmin):
-    """Base of every oap ModelAdmin: scoped, with its audit history one click away."""
-
-    list_per_page = 50
-
-    def _require_visible(self, request, object_id) -> None:
-        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
-            raise Http404(f"{self.opts.verbose_name.capitalize()} not found.")
-
-    def history_view(self, request, object_id, extra_context=None):
-        self._require_visible(request, object_id)
-        return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        self._require_visible(request, object_id)
-        return super().history_form_view(request, object_id, version_id, extra_context)
+class OapModelAdmin(OapAdminMixin, ScopedModelAdmin):
+    """Base of every oap ModelAdmin: scoped, with its (read-only) audit history one click away."""
 
 
 class OapTabularInline(OapAdminMixin, admin.TabularInline):
@@ -149,11 +173,8 @@ class VisibleActionCountMixin:
     action_count_path = "actions"  # from this admin's model to OperationalAction
 
     def get_queryset(self, request):
-        path = self.action_count_path
-        visible = access.visible_actions_q(request.user, f"{path}__")
-        return (
-            super().get_queryset(request).annotate(_action_count=Count(path, filter=visible, distinct=True))
-        )
+        count = visible_count(request.user, self.action_count_path, OperationalAction)
+        return super().get_queryset(request).annotate(_action_count=count)
 
     @admin.display(description=_("actions"), ordering="_action_count")
     def action_count(self, obj) -> int:
@@ -166,6 +187,27 @@ class PriorityListFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
         priorities = PriorityCrimeArea.objects.select_related("cycle")
         return [(priority.pk, str(priority)) for priority in priorities]
+
+
+class TakingPartFilter(admin.SimpleListFilter):
+    """Actions an organisation takes part in (any role), by its code (the dashboard links here).
+
+    Offered: the organisations taking part in actions the user may see.
+    """
+
+    title = _("organisation taking part")
+    parameter_name = "organisation"
+
+    def lookups(self, request, model_admin):
+        visible = access.restrict(OperationalAction.objects.all(), request.user, "view").values("pk")
+        organisations = Organisation.objects.filter(participations__action__in=visible).distinct()
+        return [(organisation.code, str(organisation)) for organisation in organisations.order_by("name")]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        taking_part = Participation.objects.filter(organisation__code=self.value()).values("action_id")
+        return queryset.filter(pk__in=taking_part)
 
 
 # --- Reference data -----------------------------------------------------------------------
@@ -188,7 +230,8 @@ class CycleAdmin(OapModelAdmin):
     ordering = ("start_year",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_priority_count=Count("priorities"))
+        count = visible_count(request.user, "priorities", PriorityCrimeArea)
+        return super().get_queryset(request).annotate(_priority_count=count)
 
     @admin.display(description=_("priorities"), ordering="_priority_count")
     def priority_count(self, obj: Cycle) -> int:
@@ -205,7 +248,8 @@ class PriorityCrimeAreaAdmin(OapModelAdmin):
     ordering = ("cycle__start_year", "number")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_plan_count=Count("plans"))
+        count = visible_count(request.user, "plans", OperationalActionPlan)
+        return super().get_queryset(request).annotate(_plan_count=count)
 
     @admin.display(description=_("plans"), ordering="_plan_count")
     def plan_count(self, obj: PriorityCrimeArea) -> int:
@@ -362,6 +406,7 @@ class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
         ("plan", admin.RelatedOnlyFieldListFilter),
         "status",
         "handling",
+        TakingPartFilter,
     )
     list_select_related = ("plan__priority__cycle",)
     search_fields = ("code", "title", "plan__code", "plan__name")
@@ -384,7 +429,7 @@ class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
             .annotate(
                 _leader_code=_leader("code"),
                 _leader_name=_leader("name"),
-                _participant_count=Count("participations"),
+                _participant_count=visible_count(request.user, "participations", Participation),
             )
         )
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ALL_VAR, PAGE_VAR
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from . import export, imports, services
+from . import access, export, imports, services
 from .models import ImportJob
 from .spreadsheets import (
     ACTION_EXPORT_COLUMNS,
@@ -58,11 +60,25 @@ class ExportAdminMixin:
         ]
 
     def export_view(self, request, kind):
+        """Every row of the list as filtered and searched (any page of it: `p` is not a filter).
+
+        A lookup the list does not declare is refused (400) by its changelist, as on the list;
+        a bad value of a declared filter or date is refused with 400 too, naming the problem.
+        """
         if kind not in export.CONTENT_TYPES:
             raise Http404("Export as csv or xlsx.")
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)  # the rule, the filters and the search
+        request.GET = request.GET.copy()
+        for name in (PAGE_VAR, ALL_VAR):
+            request.GET.pop(name, None)
+        try:
+            changelist = self.get_changelist_instance(request)  # the rule, the filters and the search
+        except IncorrectLookupParameters as error:
+            return HttpResponseBadRequest(
+                f"Refused: the export's filters are not valid ({error}). Export from the list's own links.",
+                content_type="text/plain; charset=utf-8",
+            )
         queryset = changelist.get_queryset(request)
         return export.download(kind, self.export_stem, self.export_columns, self.export_rows(queryset))
 
@@ -136,7 +152,15 @@ class ResultImportExportAdminMixin(ExportAdminMixin):
         self._require_import(request)
         if kind not in export.CONTENT_TYPES:
             raise Http404("Templates come as csv or xlsx.")
-        return _download(import_template(kind), kind, "results-import-template")
+        return _download(import_template(kind, self._example_row(request)), kind, "results-import-template")
+
+    def _example_row(self, request) -> list[str] | None:
+        """The template's example: an action and organisation the user reports for (never another's)."""
+        action = access.actions_open_for_results(request.user).order_by("code").first()
+        organisation = access.organisations_reporting_for(request.user).order_by("code").first()
+        if action is None or organisation is None:
+            return None
+        return [action.code, organisation.code, "arrests", "2024", "", "12", "JAD week 12"]
 
     def import_view(self, request):
         self._require_import(request)
@@ -183,7 +207,7 @@ class ResultImportExportAdminMixin(ExportAdminMixin):
         preview = []
         if job.status == ImportJob.Status.VALIDATED:
             with job.file.open("rb") as handle:
-                sheet = read_results(handle.read(), job.filename)
+                sheet = read_results(handle.read(), job.filename, max_rows=imports.max_rows())
             preview = [
                 (number, [row.get(column, "") for column in IMPORT_COLUMNS])
                 for number, row in zip(sheet.row_numbers[:20], sheet.rows[:20], strict=True)

@@ -13,6 +13,7 @@ from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 
 from . import access
+from .admin import TakingPartFilter
 from .admin_workflow import entries_to_submit, entries_to_validate
 from .choices import EntryStatus, ParticipationRole, UserRole
 from .models import OperationalAction, Participation, ResultEntry
@@ -51,7 +52,7 @@ def _actions_panel(user) -> dict | None:
             )
         )
         title = f"{organisation.name}'s operational actions"
-        query = {"organisations__id__exact": organisation.pk}
+        query = {TakingPartFilter.parameter_name: organisation.code}
         empty = f"{organisation.name} takes part in no operational action yet."
     latest = list(actions.order_by("-updated_at", "code")[:LATEST])
     items = []

@@ -49,21 +49,17 @@ def max_rows() -> int:
 
 
 def check_rows(*, by: User, data: bytes, filename: str) -> tuple[int, list[RowError]]:
-    """Parse and check a file without saving anything: (number of rows, errors)."""
+    """Parse and check a file without saving anything: (number of rows, errors).
+
+    Reading stops at the row limit (and at the size and cell limits of `read_results`), so a
+    huge or decompression-bomb file is refused at once, with a message saying which limit.
+    """
     try:
-        sheet = read_results(data, filename)
+        sheet = read_results(data, filename, max_rows=max_rows())
     except SpreadsheetError as error:
         return 0, [RowError(row=1, column="file", message=str(error))]
     if not sheet.rows:
         return 0, [RowError(row=2, column="file", message="The file has a header but no rows.")]
-    if len(sheet.rows) > max_rows():
-        return len(sheet.rows), [
-            RowError(
-                row=1,
-                column="file",
-                message=f"At most {max_rows()} rows per file; this one has {len(sheet.rows)}.",
-            )
-        ]
     try:
         services.results_record_bulk(
             by=by, rows=sheet.rows, max_rows=max_rows(), dry_run=True, name_row=_row_namer(sheet)
@@ -79,7 +75,11 @@ def check_rows(*, by: User, data: bytes, filename: str) -> tuple[int, list[RowEr
 
 @transaction.atomic
 def import_job_create(*, by: User, data: bytes, filename: str) -> ImportJob:
-    """Keep the uploaded file and its check: `validated` (ready to confirm) or `invalid`."""
+    """Record the upload and its check: `validated` (the file kept, ready to confirm) or `invalid`.
+
+    An invalid upload keeps its list of errors, never its file: nothing of a refused file stays
+    in the media storage.
+    """
     total, errors = check_rows(by=by, data=data, filename=filename)
     job = ImportJob(
         created_by=by,
@@ -88,9 +88,18 @@ def import_job_create(*, by: User, data: bytes, filename: str) -> ImportJob:
         status=ImportJob.Status.INVALID if errors else ImportJob.Status.VALIDATED,
         errors=[e.as_dict() for e in errors[:1000]],
     )
-    job.file.save(filename, ContentFile(data), save=False)
+    if not errors:
+        job.file.save(filename, ContentFile(data), save=False)
     job.save()
     return job
+
+
+def _delete_file(job: ImportJob) -> None:
+    """Remove a refused job's file from the storage once the refusal is committed."""
+    name, storage = job.file.name, job.file.storage
+    if name:
+        job.file = ""
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 def progress_key(job_id: int) -> str:
@@ -124,7 +133,7 @@ def import_job_run(job_id: int) -> ImportJob:
     errors: list[RowError] = []
     imported = 0
     try:
-        sheet = read_results(data, job.filename)
+        sheet = read_results(data, job.filename, max_rows=max_rows())
         with transaction.atomic():
             created = services.results_record_bulk(
                 by=job.created_by,
@@ -144,6 +153,8 @@ def import_job_run(job_id: int) -> ImportJob:
         job.errors = [e.as_dict() for e in errors[:1000]]
         job.status = ImportJob.Status.INVALID if errors else ImportJob.Status.DONE
         job.finished_at = timezone.now()
+        if errors:
+            _delete_file(job)
         job.save()
     cache.delete(progress_key(job.pk))
     return job

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,7 +20,7 @@ from .export import Sheet, write_csv, write_xlsx
 IMPORT_COLUMNS = ["action", "organisation", "result_type", "year", "half_year", "value", "comment"]
 REQUIRED_COLUMNS = ["action", "organisation", "result_type", "year", "value"]
 COLUMN_HELP = {
-    "action": "the operational action's code, e.g. DRUGS-CCH 1.1",
+    "action": "the operational action's code, as the list of operational actions shows it",
     "organisation": "your organisation's code, e.g. ES",
     "result_type": "the counter's code, e.g. arrests, cocaine_kg",
     "year": "the reporting year, e.g. 2024",
@@ -28,8 +30,19 @@ COLUMN_HELP = {
 }
 
 
+#: an XLSX file may unpack to at most this (a 50 000-row results file unpacks to about 20 MB): the
+#: declared sizes are checked before anything is read, the real ones while unpacking
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+#: parts of an XLSX archive (a workbook of one sheet has about ten)
+MAX_MEMBERS = 200
+#: cells read per row: the import has 7 columns; anything further right is never read
+MAX_COLUMNS = 32
+#: cells read per data row allowed by the row limit (blank rows read count too)
+CELLS_PER_ROW = 2 * len(IMPORT_COLUMNS)
+
+
 class SpreadsheetError(ValueError):
-    """The file cannot be read as a results spreadsheet (format, header)."""
+    """The file cannot be read as a results spreadsheet (format, header, size)."""
 
 
 @dataclass
@@ -49,7 +62,7 @@ def _cell(value):
     return str(value).strip()
 
 
-def _rows_from_table(header: list, body: Iterable[tuple[int, list]]) -> ParsedSheet:
+def _header_names(header: list) -> list[str]:
     names = [_cell(name).lower().replace(" ", "_") for name in header]
     missing = [column for column in REQUIRED_COLUMNS if column not in names]
     if missing:
@@ -61,36 +74,115 @@ def _rows_from_table(header: list, body: Iterable[tuple[int, list]]) -> ParsedSh
         raise SpreadsheetError(
             f"Unknown column(s) {', '.join(unknown)}; the columns are: {', '.join(IMPORT_COLUMNS)}."
         )
+    return names
+
+
+def _rows_from_table(header: list, body: Iterable[tuple[int, list]], max_rows: int | None) -> ParsedSheet:
+    """The non-blank rows under `header`; reading stops as soon as a limit is passed."""
+    names = _header_names(header)
     rows, numbers = [], []
+    most_cells = None if max_rows is None else (max_rows + 1) * CELLS_PER_ROW
+    cells_read = 0
     for number, cells in body:
+        if len(cells) > MAX_COLUMNS and any(cell not in (None, "") for cell in cells[MAX_COLUMNS:]):
+            raise SpreadsheetError(
+                f"Row {number} has {len(cells)} cells; a results row has the {len(IMPORT_COLUMNS)} columns "
+                f"{', '.join(IMPORT_COLUMNS)}."
+            )
+        cells_read += max(len(cells), 1)
+        if most_cells is not None and cells_read > most_cells:
+            raise SpreadsheetError(
+                f"The file holds more than {most_cells} cells (blank rows included) by row {number}, more than "
+                f"{max_rows} rows need: remove the empty rows, or split the file."
+            )
         values = [_cell(cell) for cell in cells]
         if not any(values):
             continue  # blank lines are not rows
-        row = {name: (values[i] if i < len(values) else "") for i, name in enumerate(names) if name}
-        rows.append(row)
+        if max_rows is not None and len(rows) == max_rows:
+            raise SpreadsheetError(f"At most {max_rows} rows per file; this one has more. Split it.")
+        rows.append({name: (values[i] if i < len(values) else "") for i, name in enumerate(names) if name})
         numbers.append(number)
     return ParsedSheet(rows=rows, row_numbers=numbers)
 
 
-def read_results(data: bytes, filename: str) -> ParsedSheet:
-    """Rows of a CSV (UTF-8, comma or semicolon) or XLSX results file."""
+def _too_big(filename: str) -> SpreadsheetError:
+    return SpreadsheetError(
+        f"{filename} unpacks to more than {MAX_UNPACKED_BYTES // (1024 * 1024)} MB, more than any results "
+        "file of the allowed rows needs: save it again without extra sheets, images or formatting, or split it."
+    )
+
+
+def check_archive(data: bytes, filename: str) -> None:
+    """Refuse an XLSX whose parts unpack beyond MAX_UNPACKED_BYTES — declared or real — before reading it.
+
+    A zip bomb (a small file unpacking to hundreds of megabytes) is answered in a fraction of a
+    second instead of being parsed; a part that unpacks to more than its header says is refused too.
+    """
+    unreadable = SpreadsheetError(f"{filename} is not a readable XLSX workbook.")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise unreadable from error
+    if len(members) > MAX_MEMBERS:
+        raise SpreadsheetError(
+            f"{filename} has {len(members)} parts; a results workbook has a few dozen at most."
+        )
+    if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
+        raise _too_big(filename)
+    left = MAX_UNPACKED_BYTES
+    try:
+        for member in members:
+            with archive.open(member) as part:
+                while chunk := part.read(1024 * 1024):
+                    left -= len(chunk)
+                    if left < 0:
+                        raise _too_big(filename)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError) as error:
+        raise unreadable from error  # a damaged part, or one larger than its header says (CRC)
+
+
+def _xlsx_lines(data: bytes, filename: str):
+    """(header, numbered rows) of the first sheet, read as a stream (openpyxl's read-only mode)."""
+    from openpyxl import load_workbook
+
+    check_archive(data, filename)
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        header = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), None)
+    except Exception as error:  # openpyxl raises many kinds for a bad file
+        raise SpreadsheetError(f"{filename} is not a readable XLSX workbook.") from error
+    if header is None:
+        raise SpreadsheetError(f"{filename} is empty.")
+    header = list(header)
+    while header and header[-1] in (None, ""):
+        header.pop()
+    width = max(len(header), len(IMPORT_COLUMNS))
+    body = (
+        (number, list(line))
+        for number, line in enumerate(sheet.iter_rows(min_row=2, max_col=width, values_only=True), start=2)
+    )
+    return book, header, body
+
+
+def read_results(data: bytes, filename: str, *, max_rows: int | None = None) -> ParsedSheet:
+    """Rows of a CSV (UTF-8, comma or semicolon) or XLSX results file.
+
+    With `max_rows`, reading stops at the first row past the limit (or past the cells it allows)
+    with a SpreadsheetError: a huge file costs no more than a file of the allowed size.
+    """
     name = filename.lower()
     if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
+        book, header, body = _xlsx_lines(data, filename)
         try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises many kinds for a bad file
+            return _rows_from_table(header, body, max_rows)
+        except SpreadsheetError:
+            raise
+        except Exception as error:  # a part openpyxl cannot parse, met while streaming
             raise SpreadsheetError(f"{filename} is not a readable XLSX workbook.") from error
-        sheet = book.worksheets[0]
-        lines = sheet.iter_rows(values_only=True)
-        try:
-            header = list(next(lines))
-        except StopIteration as error:
-            raise SpreadsheetError(f"{filename} is empty.") from error
-        parsed = _rows_from_table(header, ((i, list(line)) for i, line in enumerate(lines, start=2)))
-        book.close()
-        return parsed
+        finally:
+            book.close()
     if name.endswith(".csv"):
         try:
             text = data.decode("utf-8-sig")
@@ -102,16 +194,21 @@ def read_results(data: bytes, filename: str) -> ParsedSheet:
             header = next(reader)
         except StopIteration as error:
             raise SpreadsheetError(f"{filename} is empty.") from error
-        return _rows_from_table(header, ((reader.line_num, line) for line in reader))
+        except csv.Error as error:
+            raise SpreadsheetError(f"{filename} is not a readable CSV file: {error}.") from error
+        try:
+            return _rows_from_table(header, ((reader.line_num, line) for line in reader), max_rows)
+        except csv.Error as error:
+            raise SpreadsheetError(f"{filename} is not a readable CSV file: {error}.") from error
     raise SpreadsheetError("Upload a .csv or .xlsx file.")
 
 
 # --- writing ------------------------------------------------------------------------------
 
 
-def import_template(kind: str) -> bytes:
-    """An empty results file with the right columns and one example row."""
-    example = ["DRUGS-CCH 1.1", "ES", "arrests", "2024", "", "12", "JAD week 12"]
+def import_template(kind: str, example: list[str] | None = None) -> bytes:
+    """A results file with the right columns and one example row (codes the user may use)."""
+    example = example or ["<action code>", "<your organisation's code>", "arrests", "2024", "", "12", ""]
     if kind == "xlsx":
         return write_xlsx(Sheet(title="Results", header=IMPORT_COLUMNS, rows=[example]))
     return write_csv(IMPORT_COLUMNS, [example])

@@ -1,6 +1,6 @@
 """Factsheets in the admin: compile and publish actions, status and progress, downloads.
 
-The list shows what `oap.access` lets the user read; every write goes through
+The list, the pages and their (read-only) history show what `oap.access` lets the user read; every write goes through
 `reporting.services` (adding a factsheet requests its compile).
 """
 
@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from oap import access
+from oap.admin_base import ScopedModelAdmin
 from oap.models import PriorityCrimeArea
 
 from . import services
@@ -33,7 +33,9 @@ class FactsheetRequestForm(forms.ModelForm):
 
 
 @admin.register(Factsheet)
-class FactsheetAdmin(SimpleHistoryAdmin):
+class FactsheetAdmin(ScopedModelAdmin):
+    """Scoped by `access.reports_visible_q` (the changelist, the object and its history pages)."""
+
     list_display = (
         "year",
         "scope",

@@ -244,3 +244,31 @@ def test_the_dashboard_costs_the_same_queries_with_few_and_many_rows(client, das
     assert panels["my-actions"]["count"] == 16
     assert panels["factsheets"]["count"] == 10
     assert many == few, (few, many)
+
+
+@pytest.mark.parametrize(
+    "username", ["admin", "europol.analyst", "es.coordinator", "de.coordinator", "co.partner", "rs.partner"]
+)
+def test_every_panel_count_is_the_count_of_the_list_it_links_to(demo_data, client, username):
+    """Against the demo data, as every demo role: a panel never counts a row its list would hide."""
+    from oap import access
+    from oap.models import OperationalAction, ResultEntry, User
+
+    user = User.objects.get(username=username)
+    client.force_login(user)
+    Factsheet.objects.create(year=2091, status=FactsheetStatus.COMPILED, checksum="e" * 64)  # a draft
+    Factsheet.objects.create(year=2090, status=FactsheetStatus.PUBLISHED, checksum="f" * 64)
+    response = client.get(INDEX)
+    for panel in response.context["dashboard"]["panels"]:
+        listed = client.get(panel["link"]["url"])
+        assert listed.status_code == 200, panel["id"]
+        if panel["id"] == "factsheets":
+            shown = list(listed.context["factsheets"])
+            assert len(shown) == panel["count"] == Factsheet.objects.visible_to(user).count()
+            continue
+        changelist = listed.context["cl"]
+        assert changelist.result_count == panel["count"], panel["id"]
+        model = changelist.model
+        visible = access.restrict(model.objects.all(), user).values_list("pk", flat=True)
+        assert set(changelist.queryset.values_list("pk", flat=True)) <= set(visible), panel["id"]
+        assert model in (OperationalAction, ResultEntry)

@@ -2,6 +2,9 @@
 
 import csv
 import io
+import struct
+import time
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -12,7 +15,7 @@ from openpyxl import load_workbook
 from empact_tracker.celery import app as celery_app
 from oap.choices import EntryStatus, HandlingLevel, OrganisationKind, ParticipationRole
 from oap.export import Sheet, write_csv, write_xlsx
-from oap.models import ImportJob, ResultEntry
+from oap.models import ImportJob, ResultEntry, YearLock
 from oap.spreadsheets import IMPORT_COLUMNS
 from tests import factories as f
 
@@ -246,3 +249,213 @@ def test_api_export_holds_only_rows_the_partner_may_see_with_its_filters(client,
     assert actions == ["DRUGS-CCH 1.1", "MS 1.1"]
     assert exported_actions(client, f"/api/v1/results/export/?file={kind}&action=MS 1.1", kind) == ["MS 1.1"]
     assert client.get("/api/v1/results/export/?file=pdf").status_code == 400
+
+
+# --- formulas stay text (the one export helper, oap/export.py) --------------------------------
+
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+@pytest.fixture
+def formula_world(partner_world):
+    action = ResultEntry.objects.filter(action__code="MS 1.1").first().action
+    action.title = FORMULA
+    action.save()
+    return partner_world
+
+
+def export_cells(response):
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+@pytest.mark.parametrize(
+    "export_url",
+    [
+        reverse("admin:oap_operationalaction_export", args=["csv"]),
+        reverse("admin:oap_resultentry_export", args=["csv"]),
+        "/api/v1/actions/export/?file=csv",
+        "/api/v1/results/export/?file=csv",
+    ],
+)
+def test_a_formula_title_is_neutralised_in_csv_exports(client, formula_world, export_url):
+    client.force_login(formula_world)
+    response = client.get(export_url)
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(export_cells(response).decode("utf-8-sig"))))
+    cells = [cell for row in rows for cell in row if "HYPERLINK" in cell]
+    assert cells and all(cell == "'" + FORMULA for cell in cells)
+
+
+@pytest.mark.parametrize(
+    "export_url",
+    [
+        reverse("admin:oap_operationalaction_export", args=["xlsx"]),
+        reverse("admin:oap_resultentry_export", args=["xlsx"]),
+        "/api/v1/actions/export/?file=xlsx",
+        "/api/v1/results/export/?file=xlsx",
+    ],
+)
+def test_a_formula_title_is_text_in_xlsx_exports(client, formula_world, export_url):
+    client.force_login(formula_world)
+    response = client.get(export_url)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(export_cells(response))).active
+    cells = [cell for row in sheet.iter_rows() for cell in row if "HYPERLINK" in str(cell.value)]
+    assert cells
+    for cell in cells:
+        assert cell.data_type == "s"  # a string cell, never a formula ("f")
+        assert cell.value in (FORMULA, "'" + FORMULA)
+
+
+# --- decompression bombs and oversized files ---------------------------------------------------
+
+XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="Results" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+    ),
+}
+
+
+def _inline_row(values):
+    """A row of inline-string cells, without the optional row and cell references (so rows repeat)."""
+    cells = "".join(f'<c t="inlineStr"><is><t>{value}</t></is></c>' for value in values)
+    return f"<row>{cells}</row>"
+
+
+def bomb_xlsx(unpacked_mb: int, row=("DRUGS-CCH 0.1", "ES", "counter_00", "2024", "", "1", "")) -> bytes:
+    """A well-formed XLSX whose one sheet repeats a valid row until it unpacks to `unpacked_mb` MB."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, text in XLSX_PARTS.items():
+            archive.writestr(name, text)
+        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(
+                b'<?xml version="1.0" encoding="UTF-8"?>'
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            )
+            sheet.write(_inline_row(IMPORT_COLUMNS).encode())
+            chunk, written = (_inline_row(row) * 1000).encode(), 0
+            while written < unpacked_mb * 1024 * 1024:
+                sheet.write(chunk)
+                written += len(chunk)
+            sheet.write(b"</sheetData></worksheet>")
+    return out.getvalue()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+def stored_files(media):
+    return sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []
+
+
+def test_a_decompression_bomb_is_refused_at_once_and_leaves_nothing(client, spain, media, capsys):
+    client.force_login(spain["user"])
+    bomb = bomb_xlsx(unpacked_mb=110)
+    assert len(bomb) < 1024 * 1024  # small on the wire...
+    unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(bomb)).infolist())
+    assert unpacked > 100 * 1024 * 1024  # ...over 100 MB unpacked
+    started = time.perf_counter()
+    response = client.post(IMPORT, {"file": SimpleUploadedFile("bomb.xlsx", bomb)}, follow=True)
+    elapsed = time.perf_counter() - started
+    with capsys.disabled():  # a figure for the report, never an assertion
+        print(
+            f"\n[measured] {len(bomb) // 1024} KB XLSX unpacking to {unpacked // 2**20} MB refused in {elapsed:.2f} s"
+        )
+    job = response.context["job"]
+    assert job.status == ImportJob.Status.INVALID
+    assert error_table(response) == [
+        (
+            1,
+            "file",
+            "bomb.xlsx unpacks to more than 64 MB, more than any results file of the allowed rows needs: "
+            "save it again without extra sheets, images or formatting, or split it.",
+        )
+    ]
+    assert "unpacks to more than 64 MB" in response.content.decode()
+    assert ResultEntry.objects.count() == 0
+    assert not job.file and stored_files(media) == []
+
+
+def test_a_part_larger_than_its_header_says_is_refused(client, spain, media):
+    """The declared sizes may lie: unpacking stops at the declared size and the check fails."""
+    client.force_login(spain["user"])
+    lying = bytearray(bomb_xlsx(unpacked_mb=2))
+    at = struct.unpack_from("<I", lying, lying.rfind(b"PK\x05\x06") + 16)[0]  # the central directory
+    while True:  # to the sheet's record
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", lying, at + 28)
+        if lying[at + 46 : at + 46 + name_length] == b"xl/worksheets/sheet1.xml":
+            break
+        at += 46 + name_length + extra_length + comment_length
+    struct.pack_into("<I", lying, at + 24, 1000)  # declared uncompressed size: 1000 bytes
+    response = client.post(IMPORT, {"file": SimpleUploadedFile("lying.xlsx", bytes(lying))}, follow=True)
+    assert error_table(response) == [(1, "file", "lying.xlsx is not a readable XLSX workbook.")]
+    assert ResultEntry.objects.count() == 0 and stored_files(media) == []
+
+
+@pytest.mark.parametrize("name", ["results.csv", "results.xlsx"])
+def test_reading_stops_at_the_row_limit(client, spain, media, settings, name):
+    settings.IMPORT_MAX_ROWS = 100
+    client.force_login(spain["user"])
+    response = upload(client, rows_for(spain, 150), name)
+    assert error_table(response) == [(1, "file", "At most 100 rows per file; this one has more. Split it.")]
+    assert ResultEntry.objects.count() == 0 and stored_files(media) == []
+    response = upload(client, rows_for(spain, 100), name)
+    assert response.context["job"].status == ImportJob.Status.VALIDATED
+    assert len(stored_files(media)) == 1  # a file waiting for its confirmation is kept
+
+
+def test_blank_rows_count_against_the_cell_limit(client, spain, media, settings):
+    settings.IMPORT_MAX_ROWS = 100
+    client.force_login(spain["user"])
+    content = bomb_xlsx(unpacked_mb=1, row=("", "", "", "", "", "", " "))  # thousands of blank rows
+    response = client.post(IMPORT, {"file": SimpleUploadedFile("blank.xlsx", content)}, follow=True)
+    (row, column, message), *_ = error_table(response)
+    assert (row, column) == (1, "file")
+    assert message.startswith("The file holds more than 1414 cells (blank rows included) by row 204")
+    assert stored_files(media) == []
+
+
+def test_a_refused_import_after_confirmation_deletes_its_file(
+    client, spain, media, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_ASYNC_ROWS = 100
+    client.force_login(spain["user"])
+    rows = rows_for(spain, 3)
+    job = upload(client, rows).context["job"]
+    assert job.status == ImportJob.Status.VALIDATED and len(stored_files(media)) == 1
+    YearLock.objects.create(year=int(rows[0][3]))  # meanwhile the year closed: the import is refused
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:oap_resultentry_import_job", args=[job.pk]), {"confirm": "1"})
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.INVALID and job.errors and not job.file
+    assert stored_files(media) == []
