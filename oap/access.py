@@ -21,6 +21,8 @@ who may validate them and the hub. Nobody validates their own organisation's fig
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.apps import apps
 from django.db.models import Model, Q, QuerySet
 
@@ -131,19 +133,6 @@ def action_visible_q(user, prefix: str = "") -> Q:
     )
 
 
-def visible_actions_q(user, prefix: str) -> Q:
-    """Filter for counting actions reached through `prefix` (e.g. ``"actions__"``): visible ones only.
-
-    Totals shown anywhere are computed from rows the user may see: a count never leaks what a
-    list would hide.
-    """
-    OperationalAction = _model("OperationalAction")
-
-    if not role_allows(user, "view", OperationalAction):
-        return NOTHING
-    return action_visible_q(user, prefix)
-
-
 def action_managed_q(user, prefix: str = "") -> Q:
     """Actions the user's organisation manages: the plan's drivers and co-drivers, the action's leader."""
     if sees_everything(user):
@@ -233,8 +222,20 @@ def entry_validatable_q(user) -> Q:
     return reviewable & _reviewed_by_q(organisation) & ~Q(organisation=organisation)
 
 
+#: the scopes of other apps' models, which those apps register (`register_scope`): the rule for
+#: them is built on the primitives here, and oap names none of their statuses or permissions
+_SCOPES: dict[str, Callable[[object, str], Q]] = {}
+
+
+def register_scope(label: str, scope: Callable[[object, str], Q]) -> None:
+    """Make `scope(user, action)` the organisation scope of the model `label` ("app.Model")."""
+    _SCOPES[label] = scope
+
+
 def _model_scope(model: type[Model], user, action: str) -> Q:
     label = model._meta.label
+    if label in _SCOPES:
+        return _SCOPES[label](user, action)
     if label == "oap.OperationalAction":
         return action_visible_q(user) if action == "view" else action_managed_q(user)
     if label == "oap.Participation":
@@ -352,38 +353,3 @@ def can_manage_years(user) -> bool:
     YearLock = _model("YearLock")
 
     return sees_everything(user) and role_allows(user, "add", YearLock)
-
-
-# --- reports (yearly factsheets) ----------------------------------------------------------
-# Factsheets are aggregates. Published ones are readable by every signed-in user; open versions
-# (draft, compiling, compiled, failed) by analysts (the role holding reporting.compile_factsheet),
-# the hub and superusers, who also request compiles. Publishing locks the year's entries, so it
-# is for those who may lock years. Exports of entries never come from a factsheet: they are the
-# requester's visible rows (`ResultEntry.objects.visible_to`).
-
-REPORT_PUBLISHED = "published"
-
-
-def _active(user) -> bool:
-    return user is not None and user.is_authenticated and user.is_active
-
-
-def can_read_report_drafts(user) -> bool:
-    return _active(user) and (sees_everything(user) or user.has_perm("reporting.compile_factsheet"))
-
-
-def can_compile_reports(user) -> bool:
-    return can_read_report_drafts(user)
-
-
-def can_publish_reports(user) -> bool:
-    return _active(user) and can_manage_years(user)
-
-
-def reports_visible_q(user) -> Q:
-    """The factsheets (rows with a `status`) the user may read."""
-    if not _active(user):
-        return NOTHING
-    if can_read_report_drafts(user):
-        return EVERYTHING
-    return Q(status=REPORT_PUBLISHED)

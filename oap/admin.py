@@ -14,7 +14,7 @@ every demo role, against a hidden, a view-only and a changeable row. A new view 
   `OapModelAdmin`; with the history pages of django-simple-history), an inline from
   `OapTabularInline`. They give
   - querysets narrowed by `restrict_queryset` (`access.restrict`, or the model's own rule such
-    as `access.reports_visible_q`), used by changelists, object pages, inlines, "related only"
+    as `reporting.access.factsheet_scope`), used by changelists, object pages, inlines, "related only"
     filters and autocompletes;
   - object permissions from `user.has_perm(perm, obj)`, which the access backend answers;
   - changelists that take only the parameters the admin declares (`list_filter`,

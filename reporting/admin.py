@@ -18,6 +18,7 @@ from oap import access
 from oap.admin_base import ScopedModelAdmin
 from oap.models import PriorityCrimeArea
 
+from . import access as reports
 from . import services
 from .choices import FILE_NAMES, FactsheetStatus
 from .models import Factsheet
@@ -34,7 +35,7 @@ class FactsheetRequestForm(forms.ModelForm):
 
 @admin.register(Factsheet)
 class FactsheetAdmin(ScopedModelAdmin):
-    """Scoped by `access.reports_visible_q` (the changelist, the object and its history pages)."""
+    """Scoped by the access rule (reporting.access.factsheet_scope) (the changelist, the object and its history pages)."""
 
     list_display = (
         "year",
@@ -74,7 +75,7 @@ class FactsheetAdmin(ScopedModelAdmin):
         js = ("reporting/progress.js",)  # live progress of running compiles
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(access.reports_visible_q(request.user))
+        return access.restrict(super().get_queryset(request), request.user, "view")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -93,7 +94,7 @@ class FactsheetAdmin(ScopedModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_add_permission(self, request):
-        return access.can_compile_reports(request.user)
+        return reports.can_compile(request.user)
 
     def has_change_permission(self, request, obj=None):
         return False  # figures come from compiles only
@@ -102,10 +103,10 @@ class FactsheetAdmin(ScopedModelAdmin):
         return bool(request.user.is_superuser and (obj is None or obj.status != FactsheetStatus.PUBLISHED))
 
     def has_compile_permission(self, request):
-        return access.can_compile_reports(request.user)
+        return reports.can_compile(request.user)
 
     def has_publish_permission(self, request):
-        return access.can_publish_reports(request.user)
+        return reports.can_publish(request.user)
 
     def save_model(self, request, obj, form, change):
         factsheet = services.factsheet_request_compile(

@@ -1,6 +1,6 @@
 """The reporting panel of the admin dashboard, and what each role is told about factsheets.
 
-Which factsheets a user reads is decided by `oap.access.reports_visible_q` (published
+Which factsheets a user reads is decided by `reporting.access` (published
 ones for everybody signed in; open versions for analysts and the hub). Two queries: a count and
 the latest few. What a reader is told fits what they may do (`guidance`): the analysts and the
 hub are the EMPACT support team that compiles and publishes, so they are told how, never to
@@ -13,15 +13,14 @@ from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
 
-from oap import access
-
+from . import access as reports
 from .models import Factsheet
 
 LATEST = 5
 
 
-can_compile = access.can_compile_reports
-can_publish = access.can_publish_reports
+can_compile = reports.can_compile
+can_publish = reports.can_publish
 
 
 def _reverse(name: str, *args) -> str | None:

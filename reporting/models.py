@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from oap import access
 from oap.models import MAX_YEAR, MIN_YEAR, PriorityCrimeArea
 
 from .choices import OPEN_STATUSES, FactsheetStatus, FileKind
@@ -16,9 +17,7 @@ from .choices import OPEN_STATUSES, FactsheetStatus, FileKind
 
 class FactsheetQuerySet(models.QuerySet):
     def visible_to(self, user):
-        from oap import access
-
-        return self.filter(access.reports_visible_q(user))
+        return access.restrict(self, user, "view")
 
     def for_scope(self, *, year: int, priority: PriorityCrimeArea | int | None = None):
         priority_id = getattr(priority, "pk", priority)

@@ -30,10 +30,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from oap import access
 from oap.models import MAX_YEAR, MIN_YEAR, PriorityCrimeArea, User
 from oap.services import year_lock
 
+from . import access as reports
 from .choices import FILE_NAMES, OPEN_STATUSES, FactsheetStatus, FileKind
 from .compile import compile_figures
 from .models import Factsheet, FactsheetFile, factsheet_file_path
@@ -110,7 +110,7 @@ def factsheet_request_compile(*, by: User | None, year: int, priority=None) -> F
     it commits (eagerly, in process, without a broker). A broker that does not answer delays
     the compile, never loses it: the beat sends it once the broker is back.
     """
-    if by is not None and not access.can_compile_reports(by):
+    if by is not None and not reports.can_compile(by):
         raise PermissionDenied("Only analysts and the EMPACT support team (hub) compile factsheets.")
     year = _check_year(year)
     priority = _priority(priority)
@@ -274,7 +274,7 @@ def factsheet_publish(*, by: User | None, factsheet: Factsheet) -> Factsheet:
     version (`factsheet_request_compile` opens version n+1). The version's files are rendered
     again as published ones (no watermark, the publication date), in the same transaction.
     """
-    if by is not None and not access.can_publish_reports(by):
+    if by is not None and not reports.can_publish(by):
         raise PermissionDenied("Only the EMPACT support team (hub) publishes factsheets: it locks the year.")
     with transaction.atomic():
         locked = (
