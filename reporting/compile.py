@@ -1,11 +1,14 @@
-"""Data → figures: the yearly factsheet's numbers, aggregated in the database.
+"""Data → figures: the yearly factsheet's numbers, aggregated in the database in one statement.
 
 Every number comes from the **validated** result entries of the year (and of the previous
-year, for the comparison), optionally narrowed to one priority — read from their rollups
-(`oap.rollups`: small tables grouped by year, plan, organisation, result type and action, kept
-exact by database triggers whatever writes the entries), never by scanning the entries. Python
-only reshapes the grouped rows, so a compile costs the same small, fixed number of queries
-(`QUERY_COUNT`) over tables whose size does not grow with the number of entries.
+year, for the comparison), optionally narrowed to one priority. ONE SQL statement (`statement`)
+reads them: a single pass over the entries grouped several ways at once (`GROUPING SETS` on
+PostgreSQL, the same groups as a UNION ALL on SQLite: `_grouping_sets` is the only place that
+knows the database), the actions with results counted from those groups, and the countries
+taking part in them. One statement sees one snapshot of the data whatever the isolation level
+or the surrounding transaction, so the headline always equals the sum of its breakdowns even
+while entries are being validated or returned. Python only reshapes the grouped rows (loops
+here run over groups, never over entries).
 
 Definitions (what the factsheet's words mean):
 
@@ -25,37 +28,39 @@ Definitions (what the factsheet's words mean):
 
 An action's results count in the plan (and priority) the action belongs to now.
 
-The checksum is a SHA-256 of everything the figures are made from: the grouped rows and, per
-year, a fingerprint of the validated entries themselves (how many, the sums of their ids and
-values, and the sum of their `updated_at` in epoch microseconds modulo 2**50), so the same data
-always gives the same checksum and figures, and any change to a validated entry — its value,
-its status, even only its `updated_at` — changes the checksum.
+The checksum is a SHA-256 of the figures and of a fingerprint of the validated entries read by
+the same statement, per year: how many, the sums of their ids and of their values, and their
+latest `updated_at`. The same data always gives the same figures and checksum, and any change to
+a validated entry — its value, its status, even only its `updated_at` — changes the checksum.
 """
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import hashlib
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
+from django.db import connection
 
-from oap.choices import OrganisationKind, ParticipationRole, ResultCategory, ResultUnit
+from oap.choices import EntryStatus, OrganisationKind, ParticipationRole, ResultCategory, ResultUnit
 from oap.models import (
-    ActionRollupByPlan,
-    ParticipationRollup,
+    Cycle,
+    OperationalAction,
+    OperationalActionPlan,
+    Organisation,
+    Participation,
     PriorityCrimeArea,
-    ResultRollupByOrganisation,
-    ResultRollupByPlan,
+    ResultEntry,
     ResultType,
 )
-from oap.rollups import UPDATED_MODULUS
 
 #: Bump when the figures' shape or meaning changes: old checksums then no longer match.
-#: 2: figures from the rollups; the fingerprint sums `updated_at` instead of taking the latest.
-FIGURES_FORMAT = 2
+#: 3: one statement over the entries; the checksum digests the figures and the entries' fingerprint.
+FIGURES_FORMAT = 3
 
 COUNTERS = (
     "arrests",
@@ -81,7 +86,7 @@ COUNTRY_KINDS = (OrganisationKind.MEMBER_STATE, OrganisationKind.THIRD_COUNTRY)
 KG_PER_UNIT = {ResultUnit.KG: Decimal(1), ResultUnit.TONNES: Decimal(1000)}
 
 #: The number of queries `compile_figures` makes, whatever the number of entries.
-QUERY_COUNT = 7
+QUERY_COUNT = 1
 
 
 @dataclass(frozen=True)
@@ -105,299 +110,315 @@ def change(current, previous) -> float | None:
     return float(round((Decimal(current or 0) - Decimal(previous)) / Decimal(previous), 4))
 
 
-def _drug_kg(row) -> Decimal:
-    return (row["total"] or Decimal(0)) * KG_PER_UNIT.get(row["result_type__unit"], Decimal(1))
-
-
-def _canonical(value):
-    if isinstance(value, Decimal):
-        return str(value.normalize()) if value else "0"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 #: values have 3 decimals; so have their sums (SQLite sums decimals as floats: 2959.56299999999)
 THOUSANDTH = Decimal("0.001")
+_FLOAT = decimal.Context(prec=15)  # as Django reads SQLite decimals
 
 
-def exact(value):
-    """A sum of values as the exact decimal it is (to the thousandth); other values unchanged."""
-    return value.quantize(THOUSANDTH) if isinstance(value, Decimal) else value
+def exact(value) -> Decimal:
+    """A sum of values as the exact decimal it is (to the thousandth)."""
+    if value is None:
+        return Decimal(0).quantize(THOUSANDTH)
+    if isinstance(value, float):
+        value = _FLOAT.create_decimal_from_float(value)
+    return Decimal(value).quantize(THOUSANDTH)
 
 
-def _rows(queryset, **renamed) -> list[dict]:
-    """Evaluate a grouped queryset into plain dicts (one query), renaming the keys `renamed`."""
-    return [{renamed.get(key, key): exact(value) for key, value in row.items()} for row in queryset]
+def instant(value) -> str:
+    """A moment as ISO text in UTC, whether the database gave a datetime or (SQLite) its text."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value.astimezone(datetime.UTC).isoformat()
 
 
-def _plans(year: int, priority_id: int | None) -> list[dict]:
-    """Per year (this one and the previous) and plan: the actions with results, with the plan."""
-    rows = ActionRollupByPlan.objects.filter(year__in=(year - 1, year))
-    if priority_id is not None:
-        rows = rows.filter(plan__priority_id=priority_id)
-    return _rows(
-        rows.values(
-            "year", "plan_id", "plan__code", "plan__name", "plan__priority__code", "actions"
-        ).order_by("year", "plan__code"),
-        plan_id="plan",
-    )
+# --- the statement ------------------------------------------------------------------------------
+
+ENTRY_KEYS = ("year", "result_type_id", "priority_id", "plan_id", "action_id", "organisation_id")
+#: the groups of the validated entries, each read in the same pass
+ENTRY_GROUPS = {
+    "year": ("year",),  # the fingerprint of each year's entries
+    "counter": ("year", "result_type_id"),  # every counter's total: the headline, the counter table
+    "priority": ("year", "priority_id", "result_type_id"),
+    "plan": ("year", "plan_id", "result_type_id"),
+    "organisation": ("year", "organisation_id", "result_type_id"),  # what each organisation reported
+    "action": ("year", "priority_id", "plan_id", "action_id"),  # the actions with results
+}
+ACTION_KEYS = ("year", "priority_id", "plan_id")
+ACTION_GROUPS = {
+    "year_actions": ("year",),
+    "plan_actions": ("year", "plan_id"),
+    "priority_actions": ("year", "priority_id"),
+}
 
 
-def _priorities(year: int, priority_id: int | None) -> list[dict]:
-    """Per priority: the actions with results this year, with the priority's identity."""
-    rows = ActionRollupByPlan.objects.filter(year=year)
-    if priority_id is not None:
-        rows = rows.filter(plan__priority_id=priority_id)
-    return _rows(
-        rows.values(
-            "plan__priority_id",
-            "plan__priority__code",
-            "plan__priority__number",
-            "plan__priority__name",
-            "plan__priority__cycle__code",
+def _grouping_sets(vendor: str, source: str, keys: tuple, groups: dict, aggregates: str) -> str:
+    """`source` grouped by each of `groups` at once, a `kind` column naming the group of each row.
+
+    PostgreSQL aggregates every group in one pass (GROUPING SETS); SQLite has no grouping sets,
+    so it gets one GROUP BY per group, glued by UNION ALL (the same rows, same columns).
+    """
+    if vendor == "postgresql":
+        masks = " ".join(
+            f"WHEN {sum(1 << (len(keys) - 1 - i) for i, key in enumerate(keys) if key not in group)} "
+            f"THEN '{kind}'"
+            for kind, group in groups.items()
         )
-        .annotate(n=Sum("actions"))
-        .order_by("plan__priority__cycle__code", "plan__priority__number"),
-        plan__priority_id="priority",
-        n="actions",
-    )
-
-
-def _participation(year: int, priority_id: int | None) -> list[dict]:
-    """Per country: the actions with results it takes part in this year (as leader, co-leader)
-    and the previous year."""
-    rows = ParticipationRollup.objects.filter(year__in=(year - 1, year), organisation__kind__in=COUNTRY_KINDS)
-    if priority_id is not None:
-        rows = rows.filter(plan__priority_id=priority_id)
-
-    def actions(**where):
-        return Coalesce(Sum("actions", filter=Q(**where)), 0)
-
-    return _rows(
-        rows.values("organisation_id", "organisation__code", "organisation__name", "organisation__kind")
-        .annotate(
-            this_year=actions(year=year),
-            led=actions(year=year, role=ParticipationRole.LEADER),
-            co_led=actions(year=year, role=ParticipationRole.CO_LEADER),
-            previous_actions=actions(year=year - 1),
+        sets = ", ".join(f"({', '.join(group)})" for group in groups.values())
+        return (
+            f"SELECT CASE GROUPING({', '.join(keys)}) {masks} END AS kind, {', '.join(keys)}, {aggregates} "
+            f"FROM {source} GROUP BY GROUPING SETS ({sets})"
         )
-        .order_by("organisation__code"),
-        organisation_id="organisation",
-        this_year="actions",
+    return " UNION ALL ".join(
+        f"SELECT '{kind}' AS kind, {', '.join(k if k in group else f'NULL AS {k}' for k in keys)}, "
+        f"{aggregates} FROM {source} GROUP BY {', '.join(group)}"
+        for kind, group in groups.items()
     )
+
+
+def statement(vendor: str, *, scoped: bool) -> str:
+    """The one statement: every grouped row the figures are made from (named parameters `year`,
+    `previous` and, when `scoped` to a priority, `priority`)."""
+    table = {
+        model.__name__: model._meta.db_table
+        for model in (
+            Cycle,
+            OperationalAction,
+            OperationalActionPlan,
+            Organisation,
+            Participation,
+            PriorityCrimeArea,
+            ResultEntry,
+            ResultType,
+        )
+    }
+    scope = "AND p.priority_id = %(priority)s" if scoped else ""
+    countries = ", ".join(f"'{kind}'" for kind in COUNTRY_KINDS)
+    grouped = _grouping_sets(
+        vendor,
+        "entries",
+        ENTRY_KEYS,
+        ENTRY_GROUPS,
+        "count(*) AS n, sum(value) AS total, sum(id) AS ids, max(updated_at) AS updated",
+    )
+    actions = _grouping_sets(
+        vendor,
+        "(SELECT year, priority_id, plan_id FROM grouped WHERE kind = 'action') g",
+        ACTION_KEYS,
+        ACTION_GROUPS,
+        "count(*) AS n",
+    )
+    return f"""
+WITH entries AS (
+  SELECT e.year, e.result_type_id, p.priority_id, a.plan_id, e.action_id, e.organisation_id,
+         e.value, e.id, e.updated_at
+    FROM {table["ResultEntry"]} e
+    JOIN {table["OperationalAction"]} a ON a.id = e.action_id
+    JOIN {table["OperationalActionPlan"]} p ON p.id = a.plan_id
+   WHERE e.status = '{EntryStatus.VALIDATED}' AND e.year IN (%(previous)s, %(year)s) {scope}
+), grouped AS ({grouped}
+), actions AS ({actions}
+), countries AS (
+  SELECT pa.organisation_id,
+         sum(CASE WHEN g.year = %(year)s THEN 1 ELSE 0 END) AS n,
+         sum(CASE WHEN g.year = %(year)s AND pa.role = '{ParticipationRole.LEADER}' THEN 1 ELSE 0 END) AS led,
+         sum(CASE WHEN g.year = %(year)s AND pa.role = '{ParticipationRole.CO_LEADER}' THEN 1 ELSE 0 END)
+           AS co_led,
+         sum(CASE WHEN g.year = %(previous)s THEN 1 ELSE 0 END) AS previous
+    FROM grouped g
+    JOIN {table["Participation"]} pa ON pa.action_id = g.action_id
+    JOIN {table["Organisation"]} o ON o.id = pa.organisation_id
+   WHERE g.kind = 'action' AND o.kind IN ({countries})
+   GROUP BY pa.organisation_id
+)
+SELECT g.kind, g.year, coalesce(g.priority_id, g.plan_id, g.organisation_id) AS id, g.result_type_id AS type,
+       g.n, g.total, g.ids, g.updated,
+       CAST(NULL AS bigint) AS led, CAST(NULL AS bigint) AS co_led, CAST(NULL AS bigint) AS previous,
+       rt.code, rt.name, rt.unit AS label, rt.category, rt."order" AS number
+  FROM grouped g
+  LEFT JOIN {table["ResultType"]} rt ON rt.id = g.result_type_id AND g.kind = 'counter'
+ WHERE g.kind IN ('year', 'counter') OR (g.kind IN ('priority', 'plan', 'organisation') AND g.year = %(year)s)
+UNION ALL
+SELECT x.kind, x.year, NULL, NULL, x.n, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM actions x WHERE x.kind = 'year_actions'
+UNION ALL
+SELECT x.kind, x.year, pl.id, NULL, x.n, NULL, NULL, NULL, NULL, NULL, NULL, pl.code, pl.name, pr.code, NULL, NULL
+  FROM actions x
+  JOIN {table["OperationalActionPlan"]} pl ON pl.id = x.plan_id
+  JOIN {table["PriorityCrimeArea"]} pr ON pr.id = pl.priority_id
+ WHERE x.kind = 'plan_actions' AND x.year = %(year)s
+UNION ALL
+SELECT x.kind, x.year, pr.id, NULL, x.n, NULL, NULL, NULL, NULL, NULL, NULL, pr.code, pr.name, cy.code, NULL,
+       pr.number
+  FROM actions x
+  JOIN {table["PriorityCrimeArea"]} pr ON pr.id = x.priority_id
+  JOIN {table["Cycle"]} cy ON cy.id = pr.cycle_id
+ WHERE x.kind = 'priority_actions' AND x.year = %(year)s
+UNION ALL
+SELECT 'country', NULL, o.id, NULL, c.n, NULL, NULL, NULL, c.led, c.co_led, c.previous, o.code, o.name, o.kind,
+       NULL, NULL
+  FROM countries c
+  JOIN {table["Organisation"]} o ON o.id = c.organisation_id
+"""
 
 
 def _fetch(year: int, priority_id: int | None) -> dict[str, list[dict]]:
-    """Every grouped row the figures are made from: QUERY_COUNT queries over the rollups."""
-    by_plan = ResultRollupByPlan.objects.filter(year__in=(year - 1, year)).order_by()
-    by_organisation = ResultRollupByOrganisation.objects.filter(year=year).order_by()
+    """Every grouped row the figures are made from, by ONE query, as `_shape` takes them."""
+    params = {"year": year, "previous": year - 1}
     if priority_id is not None:
-        by_plan = by_plan.filter(plan__priority_id=priority_id)
-        by_organisation = by_organisation.filter(plan__priority_id=priority_id)
-    current = by_plan.filter(year=year)
-    counted = Q(result_type__code__in=COUNTERS) | Q(result_type__category=ResultCategory.DRUGS)
+        params["priority"] = priority_id
+    with connection.cursor() as cursor:
+        cursor.execute(statement(connection.vendor, scoped=priority_id is not None), params)
+        names = [column[0] for column in cursor.description]
+        kinds: dict[str, list[dict]] = defaultdict(list)
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            kinds[row["kind"]].append(row)
+    return _collect(year, kinds)
 
-    # 1. per year and plan: the actions with results, with the plan's identity
-    plans = _plans(year, priority_id)
-    # 2. per year and counter: every counter's total (the headline and the counter table), and
-    # the fingerprint of its entries
-    counters = _rows(
-        by_plan.values(
-            "year",
-            "result_type__code",
-            "result_type__name",
-            "result_type__unit",
-            "result_type__category",
-            "result_type__order",
-        )
-        .annotate(value_total=Sum("total"), n=Sum("entries"), ids=Sum("id_sum"), updated=Sum("updated_sum"))
-        .order_by("year", "result_type__order", "result_type__code"),
-        value_total="total",
-        n="entries",
-    )
-    years: dict[int, dict] = {}
-    for row in counters:  # per year: the fingerprint of the entries
-        fingerprint = years.setdefault(
-            row["year"],
+
+def _collect(year: int, kinds: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The statement's rows, by kind, in the shape `_shape` takes (and `reference_rows` gives)."""
+    counters = [
+        {
+            "year": row["year"],
+            "type": row["type"],
+            "code": row["code"],
+            "name": row["name"],
+            "unit": row["label"],
+            "category": row["category"],
+            "order": row["number"],
+            "total": exact(row["total"]),
+            "entries": row["n"],
+        }
+        for row in kinds["counter"]
+    ]
+    types = {row["type"]: row for row in counters if row["year"] == year}
+    actions = {row["year"]: row["n"] for row in kinds["year_actions"]}
+
+    def per_type(kind: str, key: str) -> list[dict]:
+        return [
+            {
+                key: row["id"],
+                **{name: types[row["type"]][name] for name in ("code", "unit", "category")},
+                "total": exact(row["total"]),
+            }
+            for row in kinds[kind]
+        ]
+
+    reported: dict[int, dict] = {}
+    for row in kinds["organisation"]:
+        item = reported.setdefault(row["id"], {"organisation": row["id"], "entries": 0, "arrests": None})
+        item["entries"] += row["n"]
+        if types[row["type"]]["code"] == "arrests":
+            item["arrests"] = exact(row["total"])
+    return {
+        "years": [
             {
                 "year": row["year"],
-                "entries": 0,
-                "id_sum": 0,
-                "value_sum": Decimal(0),
-                "updated_sum": 0,
-                "actions": 0,
-            },
-        )
-        fingerprint["entries"] += row["entries"]
-        fingerprint["id_sum"] += int(row.pop("ids"))
-        fingerprint["value_sum"] += row["total"]
-        fingerprint["updated_sum"] = (fingerprint["updated_sum"] + int(row.pop("updated"))) % UPDATED_MODULUS
-    for row in plans:  # and the actions with results
-        if row["year"] in years:
-            years[row["year"]]["actions"] += row["actions"]
-    return {
-        "years": [years[y] for y in sorted(years)],
-        "counters": counters,
-        # 3. per priority and counter (this year)
-        "priority_counters": _rows(
-            current.filter(counted)
-            .values("plan__priority_id", "result_type__code", "result_type__unit", "result_type__category")
-            .annotate(value_total=Sum("total"))
-            .order_by("plan__priority_id", "result_type__code"),
-            plan__priority_id="priority",
-            value_total="total",
-        ),
-        # 4. per priority: actions with results, with the priority's identity
-        "priorities": _priorities(year, priority_id),
-        # 5. per plan and counter (this year)
-        "plan_counters": _rows(
-            current.filter(counted)
-            .values("plan_id", "result_type__code", "result_type__unit", "result_type__category")
-            .annotate(value_total=Sum("total"))
-            .order_by("plan_id", "result_type__code"),
-            plan_id="plan",
-            value_total="total",
-        ),
-        # per plan: actions with results this year, with the plan's identity (from 1.)
-        "plans": [
-            {key: value for key, value in row.items() if key != "year"}
-            for row in plans
-            if row["year"] == year
+                "entries": row["n"],
+                "id_sum": int(row["ids"]),
+                "value_sum": exact(row["total"]),
+                "updated": instant(row["updated"]),
+                "actions": actions.get(row["year"], 0),
+            }
+            for row in kinds["year"]
         ],
-        # 6. per country taking part in the actions with results, this year and the previous
-        "participation": _participation(year, priority_id),
-        # 7. per organisation: what it reported this year (the table of countries picks its own)
-        "reported": _rows(
-            by_organisation.values("organisation_id")
-            .annotate(
-                n=Sum("entries"),
-                arrests=Sum(
-                    "total",
-                    filter=Q(result_type_id__in=ResultType.objects.filter(code="arrests").values("pk")),
-                ),
-            )
-            .order_by("organisation_id"),
-            organisation_id="organisation",
-            n="entries",
-        ),
+        "counters": counters,
+        "priority_counters": per_type("priority", "priority"),
+        "plan_counters": per_type("plan", "plan"),
+        "priorities": [
+            {
+                "priority": row["id"],
+                "code": row["code"],
+                "number": row["number"],
+                "name": row["name"],
+                "cycle": row["label"],
+                "actions": row["n"],
+            }
+            for row in kinds["priority_actions"]
+        ],
+        "plans": [
+            {
+                "plan": row["id"],
+                "code": row["code"],
+                "name": row["name"],
+                "priority": row["label"],
+                "actions": row["n"],
+            }
+            for row in kinds["plan_actions"]
+        ],
+        "participation": [
+            {
+                "organisation": row["id"],
+                "code": row["code"],
+                "name": row["name"],
+                "kind": row["label"],
+                "actions": row["n"],
+                "led": row["led"],
+                "co_led": row["co_led"],
+                "previous_actions": row["previous"],
+            }
+            for row in kinds["country"]
+        ],
+        "reported": list(reported.values()),
     }
 
 
-def _counter_totals(counter_rows: list[dict], year: int) -> dict[str, Decimal]:
+# --- the figures --------------------------------------------------------------------------------
+
+
+def _kg(row) -> Decimal:
+    return row["total"] * KG_PER_UNIT.get(row["unit"], Decimal(1))
+
+
+def _totals(rows) -> dict[str, Decimal]:
+    """Per headline counter (and drugs in kg): the sum of the counter rows given."""
     totals = {code: Decimal(0) for code in (*COUNTERS, "drugs_seized_kg")}
-    for row in counter_rows:
-        if row["year"] != year:
-            continue
-        code = row["result_type__code"]
-        if code in totals:
-            totals[code] += row["total"] or 0
-        if row["result_type__category"] == ResultCategory.DRUGS:
-            totals["drugs_seized_kg"] += _drug_kg(row)
-    return totals
-
-
-def _breakdown_totals(rows: list[dict], key: str) -> dict[int, dict[str, Decimal]]:
-    totals: dict[int, dict[str, Decimal]] = {}
     for row in rows:
-        bucket = totals.setdefault(row[key], {})
-        code = row["result_type__code"]
-        if code in COUNTERS:
-            bucket[code] = bucket.get(code, Decimal(0)) + (row["total"] or 0)
-        if row["result_type__category"] == ResultCategory.DRUGS:
-            bucket["drugs_seized_kg"] = bucket.get("drugs_seized_kg", Decimal(0)) + _drug_kg(row)
+        if row["code"] in COUNTERS:
+            totals[row["code"]] += row["total"]
+        if row["category"] == ResultCategory.DRUGS:
+            totals["drugs_seized_kg"] += _kg(row)
     return totals
+
+
+def _breakdown(identity_rows: list[dict], key: str, counter_rows: list[dict], describe) -> list[dict]:
+    by_key: dict[int, list[dict]] = defaultdict(list)
+    for row in counter_rows:
+        by_key[row[key]].append(row)
+    result = []
+    for row in identity_rows:
+        item = describe(row)
+        item.update({code: number(total) for code, total in _totals(by_key[row[key]]).items()})
+        item["operational_actions"] = row["actions"]
+        result.append(item)
+    return result
 
 
 def _shape(year: int, priority: PriorityCrimeArea | None, rows: dict[str, list[dict]]) -> dict:
     """The figures, from the grouped rows (loops here run over groups, never over entries)."""
     per_year = {row["year"]: row for row in rows["years"]}
-    country_rows = rows["participation"]
+    countries = sorted(rows["participation"], key=lambda row: row["code"])
 
     def headline_of(y) -> dict | None:
         if y not in per_year:
             return None
-        totals = _counter_totals(rows["counters"], y)
-        result = {code: number(totals[code]) for code in (*COUNTERS, "drugs_seized_kg")}
+        totals = _totals(row for row in rows["counters"] if row["year"] == y)
+        result = {code: number(total) for code, total in totals.items()}
         result["operational_actions"] = per_year[y]["actions"]
         key = "actions" if y == year else "previous_actions"
-        result["countries"] = sum(1 for row in country_rows if row[key])
+        result["countries"] = sum(1 for row in countries if row[key])
         return {key: result[key] for key in HEADLINE_KEYS}
 
-    empty = dict.fromkeys(HEADLINE_KEYS, 0)
-    headline = headline_of(year) or empty
+    headline = headline_of(year) or dict.fromkeys(HEADLINE_KEYS, 0)
     previous = headline_of(year - 1)
-    change_vs_previous = {
-        key: change(headline[key], previous[key] if previous else None) for key in HEADLINE_KEYS
-    }
-
-    counters = []
-    previous_counters = {
-        row["result_type__code"]: row["total"] for row in rows["counters"] if row["year"] == year - 1
-    }
-    for row in rows["counters"]:
-        if row["year"] != year:
-            continue
-        code = row["result_type__code"]
-        counters.append(
-            {
-                "code": code,
-                "name": row["result_type__name"],
-                "unit": row["result_type__unit"],
-                "category": row["result_type__category"],
-                "value": number(row["total"]),
-                "previous": number(previous_counters[code]) if code in previous_counters else None,
-                "entries": row["entries"],
-            }
-        )
-
-    def breakdown(identity_rows, key, counter_rows, describe):
-        totals = _breakdown_totals(counter_rows, key)
-        result = []
-        for row in identity_rows:
-            values = totals.get(row[key], {})
-            item = describe(row)
-            item.update({code: number(values.get(code, 0)) for code in (*COUNTERS, "drugs_seized_kg")})
-            item["operational_actions"] = row["actions"]
-            result.append(item)
-        return result
-
-    by_priority = breakdown(
-        rows["priorities"],
-        "priority",
-        rows["priority_counters"],
-        lambda row: {
-            "code": row["plan__priority__code"],
-            "number": row["plan__priority__number"],
-            "name": row["plan__priority__name"],
-            "cycle": row["plan__priority__cycle__code"],
-        },
-    )
-    by_plan = breakdown(
-        rows["plans"],
-        "plan",
-        rows["plan_counters"],
-        lambda row: {
-            "code": row["plan__code"],
-            "name": row["plan__name"],
-            "priority": row["plan__priority__code"],
-        },
-    )
+    counters = sorted(rows["counters"], key=lambda row: (row["order"], row["code"]))
+    previous_totals = {row["code"]: row["total"] for row in counters if row["year"] == year - 1}
     reported = {row["organisation"]: row for row in rows["reported"]}
-    participation = [
-        {
-            "code": row["organisation__code"],
-            "name": row["organisation__name"],
-            "kind": row["organisation__kind"],
-            "actions": row["actions"],
-            "led": row["led"],
-            "co_led": row["co_led"],
-            "entries": reported.get(row["organisation"], {}).get("entries", 0),
-            "arrests": number(reported.get(row["organisation"], {}).get("arrests")),
-        }
-        for row in country_rows
-        if row["actions"]
-    ]
     return {
         "format": FIGURES_FORMAT,
         "year": year,
@@ -410,32 +431,85 @@ def _shape(year: int, priority: PriorityCrimeArea | None, rows: dict[str, list[d
         "entries": per_year[year]["entries"] if year in per_year else 0,
         "headline": headline,
         "previous": previous,
-        "change_vs_previous": change_vs_previous,
-        "by_priority": by_priority,
-        "by_plan": by_plan,
-        "participation": participation,
-        "counters": counters,
+        "change_vs_previous": {
+            key: change(headline[key], previous[key] if previous else None) for key in HEADLINE_KEYS
+        },
+        "by_priority": _breakdown(
+            sorted(rows["priorities"], key=lambda row: (row["cycle"], row["number"])),
+            "priority",
+            rows["priority_counters"],
+            lambda row: {key: row[key] for key in ("code", "number", "name", "cycle")},
+        ),
+        "by_plan": _breakdown(
+            sorted(rows["plans"], key=lambda row: row["code"]),
+            "plan",
+            rows["plan_counters"],
+            lambda row: {key: row[key] for key in ("code", "name", "priority")},
+        ),
+        "participation": [
+            {
+                **{key: row[key] for key in ("code", "name", "kind", "actions", "led", "co_led")},
+                "entries": reported.get(row["organisation"], {}).get("entries", 0),
+                "arrests": number(reported.get(row["organisation"], {}).get("arrests")),
+            }
+            for row in countries
+            if row["actions"]
+        ],
+        "counters": [
+            {
+                **{key: row[key] for key in ("code", "name", "unit", "category")},
+                "value": number(row["total"]),
+                "previous": number(previous_totals[row["code"]]) if row["code"] in previous_totals else None,
+                "entries": row["entries"],
+            }
+            for row in counters
+            if row["year"] == year
+        ],
     }
 
 
-def _checksum(year: int, priority_id: int | None, rows: dict[str, list[dict]]) -> str:
+def _checksum(year: int, priority_id: int | None, figures: dict, years: list[dict]) -> str:
+    """SHA-256 of the figures and of the fingerprint of the entries they were read from."""
+    inputs = sorted(
+        ({key: str(value) for key, value in row.items()} for row in years), key=lambda row: row["year"]
+    )
     payload = {
         "format": FIGURES_FORMAT,
         "year": year,
         "priority": priority_id,
-        "rows": {
-            name: [{k: _canonical(v) for k, v in row.items()} for row in group]
-            for name, group in rows.items()
-        },
+        "figures": figures,
+        "inputs": inputs,
     }
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()
+
+
+def figures_of(year: int, priority: PriorityCrimeArea | None, rows: dict[str, list[dict]]) -> Compiled:
+    """The figures and the checksum made from the grouped rows (`_fetch`'s, or the tests' oracle's)."""
+    figures = _shape(year, priority, rows)
+    return Compiled(
+        figures=figures, checksum=_checksum(year, getattr(priority, "pk", None), figures, rows["years"])
+    )
 
 
 def compile_figures(*, year: int, priority: PriorityCrimeArea | None = None) -> Compiled:
     """The factsheet figures of `year` (EU-wide, or for one priority) and their inputs' checksum."""
-    rows = _fetch(year, priority.pk if priority is not None else None)
-    return Compiled(
-        figures=_shape(year, priority, rows),
-        checksum=_checksum(year, priority.pk if priority is not None else None, rows),
-    )
+    return figures_of(year, priority, _fetch(year, priority.pk if priority is not None else None))
+
+
+def sum_mismatches(figures: dict) -> list[str]:
+    """Where the headline differs from the sum of a breakdown (by plan, by priority); [] when none.
+
+    Every stored version must pass this: the figures are read in one snapshot, so a difference
+    means a bug, never a race. Numbers are compared as the exact decimals they stand for.
+    """
+    headline = figures.get("headline") or {}
+    problems = []
+    for breakdown in ("by_plan", "by_priority"):
+        for key in BREAKDOWN_KEYS:
+            total = sum((Decimal(str(row.get(key, 0))) for row in figures.get(breakdown) or []), Decimal(0))
+            if total != Decimal(str(headline.get(key, 0))):
+                problems.append(
+                    f"{key}: headline {headline.get(key, 0)} but the sum {breakdown} is {number(total)}"
+                )
+    return problems
