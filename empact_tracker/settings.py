@@ -256,9 +256,6 @@ CELERY_TASK_RETRY_BACKOFF_MAX = env.int("CELERY_TASK_RETRY_BACKOFF_MAX", default
 # (local time); an empty value switches it off.
 REPORTING_NIGHTLY_COMPILE_HOUR = env("REPORTING_NIGHTLY_COMPILE_HOUR", default="2")
 REPORTING_NIGHTLY_COMPILE_MINUTE = env.int("REPORTING_NIGHTLY_COMPILE_MINUTE", default=30)
-# Tests only: a compile pauses this many seconds inside its final transaction, so a test can
-# kill the worker there. Always 0 in production.
-REPORTING_TEST_PAUSE_SECONDS = env.float("REPORTING_TEST_PAUSE_SECONDS", default=0)
 
 # --- REST API -----------------------------------------------------------------------------
 # API list pages (and their counts) are cached under the data version (oap/freshness.py): served
