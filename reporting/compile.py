@@ -1,14 +1,12 @@
-"""Data → figures: the yearly factsheet's numbers, aggregated in the database in one statement.
+"""Data → figures: the yearly factsheet's numbers, from the validated entries in one snapshot.
 
 Every number comes from the **validated** result entries of the year (and of the previous
-year, for the comparison), optionally narrowed to one priority. ONE SQL statement (`statement`)
-reads them: a single pass over the entries grouped several ways at once (`GROUPING SETS` on
-PostgreSQL, the same groups as a UNION ALL on SQLite: `_grouping_sets` is the only place that
-knows the database), the actions with results counted from those groups, and the countries
-taking part in them. One statement sees one snapshot of the data whatever the isolation level
-or the surrounding transaction, so the headline always equals the sum of its breakdowns even
-while entries are being validated or returned. Python only reshapes the grouped rows (loops
-here run over groups, never over entries).
+year, for the comparison), optionally narrowed to one priority, read by ONE SQL statement
+(`reporting.compile_sql`): the aggregation runs in the database (GROUP BY), and one statement
+sees one snapshot of the data whatever the isolation level or the surrounding transaction, so
+the headline always equals the sum of its breakdowns even while entries are being validated or
+returned (`sum_mismatches` checks it before a version is stored). Python only reshapes the
+grouped rows (loops here run over groups, never over entries).
 
 Definitions (what the factsheet's words mean):
 
@@ -36,27 +34,16 @@ a validated entry — its value, its status, even only its `updated_at` — chan
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from oap.choices import ResultCategory, ResultUnit
+from oap.models import PriorityCrimeArea
 
-from oap.choices import EntryStatus, OrganisationKind, ParticipationRole, ResultCategory, ResultUnit
-from oap.models import (
-    Cycle,
-    OperationalAction,
-    OperationalActionPlan,
-    Organisation,
-    Participation,
-    PriorityCrimeArea,
-    ResultEntry,
-    ResultType,
-)
+from .compile_sql import fetch_rows
 
 #: Bump when the figures' shape or meaning changes: old checksums then no longer match.
 #: 3: one statement over the entries; the checksum digests the figures and the entries' fingerprint.
@@ -82,7 +69,6 @@ HEADLINE_LABELS = {
 }
 #: Counters in the breakdowns by priority and by plan.
 BREAKDOWN_KEYS = (*COUNTERS, "drugs_seized_kg", "operational_actions")
-COUNTRY_KINDS = (OrganisationKind.MEMBER_STATE, OrganisationKind.THIRD_COUNTRY)
 KG_PER_UNIT = {ResultUnit.KG: Decimal(1), ResultUnit.TONNES: Decimal(1000)}
 
 #: The number of queries `compile_figures` makes, whatever the number of entries.
@@ -108,264 +94,6 @@ def change(current, previous) -> float | None:
     if previous in (None, 0):
         return None
     return float(round((Decimal(current or 0) - Decimal(previous)) / Decimal(previous), 4))
-
-
-#: values have 3 decimals; so have their sums (SQLite sums decimals as floats: 2959.56299999999)
-THOUSANDTH = Decimal("0.001")
-_FLOAT = decimal.Context(prec=15)  # as Django reads SQLite decimals
-
-
-def exact(value) -> Decimal:
-    """A sum of values as the exact decimal it is (to the thousandth)."""
-    if value is None:
-        return Decimal(0).quantize(THOUSANDTH)
-    if isinstance(value, float):
-        value = _FLOAT.create_decimal_from_float(value)
-    return Decimal(value).quantize(THOUSANDTH)
-
-
-def instant(value) -> str:
-    """A moment as ISO text in UTC, whether the database gave a datetime or (SQLite) its text."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = datetime.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
-    return value.astimezone(datetime.UTC).isoformat()
-
-
-# --- the statement ------------------------------------------------------------------------------
-
-ENTRY_KEYS = ("year", "result_type_id", "priority_id", "plan_id", "action_id", "organisation_id")
-#: the groups of the validated entries, each read in the same pass
-ENTRY_GROUPS = {
-    "year": ("year",),  # the fingerprint of each year's entries
-    "counter": ("year", "result_type_id"),  # every counter's total: the headline, the counter table
-    "priority": ("year", "priority_id", "result_type_id"),
-    "plan": ("year", "plan_id", "result_type_id"),
-    "organisation": ("year", "organisation_id", "result_type_id"),  # what each organisation reported
-    "action": ("year", "priority_id", "plan_id", "action_id"),  # the actions with results
-}
-ACTION_KEYS = ("year", "priority_id", "plan_id")
-ACTION_GROUPS = {
-    "year_actions": ("year",),
-    "plan_actions": ("year", "plan_id"),
-    "priority_actions": ("year", "priority_id"),
-}
-
-
-def _grouping_sets(vendor: str, source: str, keys: tuple, groups: dict, aggregates: str) -> str:
-    """`source` grouped by each of `groups` at once, a `kind` column naming the group of each row.
-
-    PostgreSQL aggregates every group in one pass (GROUPING SETS); SQLite has no grouping sets,
-    so it gets one GROUP BY per group, glued by UNION ALL (the same rows, same columns).
-    """
-    if vendor == "postgresql":
-        masks = " ".join(
-            f"WHEN {sum(1 << (len(keys) - 1 - i) for i, key in enumerate(keys) if key not in group)} "
-            f"THEN '{kind}'"
-            for kind, group in groups.items()
-        )
-        sets = ", ".join(f"({', '.join(group)})" for group in groups.values())
-        return (
-            f"SELECT CASE GROUPING({', '.join(keys)}) {masks} END AS kind, {', '.join(keys)}, {aggregates} "
-            f"FROM {source} GROUP BY GROUPING SETS ({sets})"
-        )
-    return " UNION ALL ".join(
-        f"SELECT '{kind}' AS kind, {', '.join(k if k in group else f'NULL AS {k}' for k in keys)}, "
-        f"{aggregates} FROM {source} GROUP BY {', '.join(group)}"
-        for kind, group in groups.items()
-    )
-
-
-def statement(vendor: str, *, scoped: bool) -> str:
-    """The one statement: every grouped row the figures are made from (named parameters `year`,
-    `previous` and, when `scoped` to a priority, `priority`)."""
-    table = {
-        model.__name__: model._meta.db_table
-        for model in (
-            Cycle,
-            OperationalAction,
-            OperationalActionPlan,
-            Organisation,
-            Participation,
-            PriorityCrimeArea,
-            ResultEntry,
-            ResultType,
-        )
-    }
-    scope = "AND p.priority_id = %(priority)s" if scoped else ""
-    countries = ", ".join(f"'{kind}'" for kind in COUNTRY_KINDS)
-    grouped = _grouping_sets(
-        vendor,
-        "entries",
-        ENTRY_KEYS,
-        ENTRY_GROUPS,
-        "count(*) AS n, sum(value) AS total, sum(id) AS ids, max(updated_at) AS updated",
-    )
-    actions = _grouping_sets(
-        vendor,
-        "(SELECT year, priority_id, plan_id FROM grouped WHERE kind = 'action') g",
-        ACTION_KEYS,
-        ACTION_GROUPS,
-        "count(*) AS n",
-    )
-    return f"""
-WITH entries AS (
-  SELECT e.year, e.result_type_id, p.priority_id, a.plan_id, e.action_id, e.organisation_id,
-         e.value, e.id, e.updated_at
-    FROM {table["ResultEntry"]} e
-    JOIN {table["OperationalAction"]} a ON a.id = e.action_id
-    JOIN {table["OperationalActionPlan"]} p ON p.id = a.plan_id
-   WHERE e.status = '{EntryStatus.VALIDATED}' AND e.year IN (%(previous)s, %(year)s) {scope}
-), grouped AS ({grouped}
-), actions AS ({actions}
-), countries AS (
-  SELECT pa.organisation_id,
-         sum(CASE WHEN g.year = %(year)s THEN 1 ELSE 0 END) AS n,
-         sum(CASE WHEN g.year = %(year)s AND pa.role = '{ParticipationRole.LEADER}' THEN 1 ELSE 0 END) AS led,
-         sum(CASE WHEN g.year = %(year)s AND pa.role = '{ParticipationRole.CO_LEADER}' THEN 1 ELSE 0 END)
-           AS co_led,
-         sum(CASE WHEN g.year = %(previous)s THEN 1 ELSE 0 END) AS previous
-    FROM grouped g
-    JOIN {table["Participation"]} pa ON pa.action_id = g.action_id
-    JOIN {table["Organisation"]} o ON o.id = pa.organisation_id
-   WHERE g.kind = 'action' AND o.kind IN ({countries})
-   GROUP BY pa.organisation_id
-)
-SELECT g.kind, g.year, coalesce(g.priority_id, g.plan_id, g.organisation_id) AS id, g.result_type_id AS type,
-       g.n, g.total, g.ids, g.updated,
-       CAST(NULL AS bigint) AS led, CAST(NULL AS bigint) AS co_led, CAST(NULL AS bigint) AS previous,
-       rt.code, rt.name, rt.unit AS label, rt.category, rt."order" AS number
-  FROM grouped g
-  LEFT JOIN {table["ResultType"]} rt ON rt.id = g.result_type_id AND g.kind = 'counter'
- WHERE g.kind IN ('year', 'counter') OR (g.kind IN ('priority', 'plan', 'organisation') AND g.year = %(year)s)
-UNION ALL
-SELECT x.kind, x.year, NULL, NULL, x.n, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM actions x WHERE x.kind = 'year_actions'
-UNION ALL
-SELECT x.kind, x.year, pl.id, NULL, x.n, NULL, NULL, NULL, NULL, NULL, NULL, pl.code, pl.name, pr.code, NULL, NULL
-  FROM actions x
-  JOIN {table["OperationalActionPlan"]} pl ON pl.id = x.plan_id
-  JOIN {table["PriorityCrimeArea"]} pr ON pr.id = pl.priority_id
- WHERE x.kind = 'plan_actions' AND x.year = %(year)s
-UNION ALL
-SELECT x.kind, x.year, pr.id, NULL, x.n, NULL, NULL, NULL, NULL, NULL, NULL, pr.code, pr.name, cy.code, NULL,
-       pr.number
-  FROM actions x
-  JOIN {table["PriorityCrimeArea"]} pr ON pr.id = x.priority_id
-  JOIN {table["Cycle"]} cy ON cy.id = pr.cycle_id
- WHERE x.kind = 'priority_actions' AND x.year = %(year)s
-UNION ALL
-SELECT 'country', NULL, o.id, NULL, c.n, NULL, NULL, NULL, c.led, c.co_led, c.previous, o.code, o.name, o.kind,
-       NULL, NULL
-  FROM countries c
-  JOIN {table["Organisation"]} o ON o.id = c.organisation_id
-"""
-
-
-def _fetch(year: int, priority_id: int | None) -> dict[str, list[dict]]:
-    """Every grouped row the figures are made from, by ONE query, as `_shape` takes them."""
-    params = {"year": year, "previous": year - 1}
-    if priority_id is not None:
-        params["priority"] = priority_id
-    with connection.cursor() as cursor:
-        cursor.execute(statement(connection.vendor, scoped=priority_id is not None), params)
-        names = [column[0] for column in cursor.description]
-        kinds: dict[str, list[dict]] = defaultdict(list)
-        for values in cursor.fetchall():
-            row = dict(zip(names, values, strict=True))
-            kinds[row["kind"]].append(row)
-    return _collect(year, kinds)
-
-
-def _collect(year: int, kinds: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    """The statement's rows, by kind, in the shape `_shape` takes (and `reference_rows` gives)."""
-    counters = [
-        {
-            "year": row["year"],
-            "type": row["type"],
-            "code": row["code"],
-            "name": row["name"],
-            "unit": row["label"],
-            "category": row["category"],
-            "order": row["number"],
-            "total": exact(row["total"]),
-            "entries": row["n"],
-        }
-        for row in kinds["counter"]
-    ]
-    types = {row["type"]: row for row in counters if row["year"] == year}
-    actions = {row["year"]: row["n"] for row in kinds["year_actions"]}
-
-    def per_type(kind: str, key: str) -> list[dict]:
-        return [
-            {
-                key: row["id"],
-                **{name: types[row["type"]][name] for name in ("code", "unit", "category")},
-                "total": exact(row["total"]),
-            }
-            for row in kinds[kind]
-        ]
-
-    reported: dict[int, dict] = {}
-    for row in kinds["organisation"]:
-        item = reported.setdefault(row["id"], {"organisation": row["id"], "entries": 0, "arrests": None})
-        item["entries"] += row["n"]
-        if types[row["type"]]["code"] == "arrests":
-            item["arrests"] = exact(row["total"])
-    return {
-        "years": [
-            {
-                "year": row["year"],
-                "entries": row["n"],
-                "id_sum": int(row["ids"]),
-                "value_sum": exact(row["total"]),
-                "updated": instant(row["updated"]),
-                "actions": actions.get(row["year"], 0),
-            }
-            for row in kinds["year"]
-        ],
-        "counters": counters,
-        "priority_counters": per_type("priority", "priority"),
-        "plan_counters": per_type("plan", "plan"),
-        "priorities": [
-            {
-                "priority": row["id"],
-                "code": row["code"],
-                "number": row["number"],
-                "name": row["name"],
-                "cycle": row["label"],
-                "actions": row["n"],
-            }
-            for row in kinds["priority_actions"]
-        ],
-        "plans": [
-            {
-                "plan": row["id"],
-                "code": row["code"],
-                "name": row["name"],
-                "priority": row["label"],
-                "actions": row["n"],
-            }
-            for row in kinds["plan_actions"]
-        ],
-        "participation": [
-            {
-                "organisation": row["id"],
-                "code": row["code"],
-                "name": row["name"],
-                "kind": row["label"],
-                "actions": row["n"],
-                "led": row["led"],
-                "co_led": row["co_led"],
-                "previous_actions": row["previous"],
-            }
-            for row in kinds["country"]
-        ],
-        "reported": list(reported.values()),
-    }
 
 
 # --- the figures --------------------------------------------------------------------------------
@@ -485,7 +213,7 @@ def _checksum(year: int, priority_id: int | None, figures: dict, years: list[dic
 
 
 def figures_of(year: int, priority: PriorityCrimeArea | None, rows: dict[str, list[dict]]) -> Compiled:
-    """The figures and the checksum made from the grouped rows (`_fetch`'s, or the tests' oracle's)."""
+    """The figures and the checksum made from the grouped rows (`fetch_rows`, or the tests' oracle's)."""
     figures = _shape(year, priority, rows)
     return Compiled(
         figures=figures, checksum=_checksum(year, getattr(priority, "pk", None), figures, rows["years"])
@@ -494,7 +222,7 @@ def figures_of(year: int, priority: PriorityCrimeArea | None, rows: dict[str, li
 
 def compile_figures(*, year: int, priority: PriorityCrimeArea | None = None) -> Compiled:
     """The factsheet figures of `year` (EU-wide, or for one priority) and their inputs' checksum."""
-    return figures_of(year, priority, _fetch(year, priority.pk if priority is not None else None))
+    return figures_of(year, priority, fetch_rows(year, priority.pk if priority is not None else None))
 
 
 def sum_mismatches(figures: dict) -> list[str]:

@@ -1,7 +1,7 @@
 """The oracle of the factsheet figures: the grouped rows computed with the ORM, one question per
 query (9 queries, each its own GROUP BY over the entries), independent of the compile's statement.
 
-`reference_rows` gives the same rows as `reporting.compile._fetch` reads in one statement, so the
+`reference_rows` gives the same rows as `reporting.compile_sql.fetch_rows` reads in one statement, so the
 figures and the checksum of both (`reporting.compile.figures_of`) can be compared exactly. Run it
 inside one REPEATABLE READ transaction (or on data nobody is writing): its queries are separate.
 """
@@ -12,7 +12,8 @@ from django.db.models import Count, F, Max, Q, QuerySet, Sum
 
 from oap.choices import EntryStatus, ParticipationRole
 from oap.models import Participation, PriorityCrimeArea, ResultEntry
-from reporting.compile import COUNTRY_KINDS, Compiled, exact, figures_of, instant
+from reporting.compile import Compiled, figures_of
+from reporting.compile_sql import COUNTRY_KINDS, exact, instant
 
 
 def validated_entries(years, priority_id: int | None) -> QuerySet:
