@@ -8,6 +8,7 @@ import copy
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import Sum
 
 from oap import services
@@ -209,3 +210,17 @@ def test_a_breakdown_that_does_not_add_up_is_named(figures, breakdown, key):
         f"{key}: headline {data['headline'][key]} but the sum {breakdown} is "
         f"{sum(Decimal(str(row[key])) for row in data[breakdown]).normalize():f}"
     ]
+
+
+def test_nothing_but_the_entries_stands_behind_the_figures():
+    """Migration 0008 dropped the rollup tables, the data version and the triggers that kept them."""
+    tables = connection.introspection.table_names()
+    assert [name for name in tables if name.startswith("oap_rollup") or name == "oap_datastamp"] == []
+    triggers = {
+        "postgresql": "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal",
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+    }[connection.vendor]
+    with connection.cursor() as cursor:
+        cursor.execute(triggers)
+        names = [name for (name,) in cursor.fetchall()]
+    assert [name for name in names if name.startswith(("oap_rollups", "oap_datastamp"))] == []
