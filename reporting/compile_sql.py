@@ -99,35 +99,15 @@ TABLES = {
 }
 
 
-def statement(*, scoped: bool) -> str:
-    """The one statement: every grouped row the figures are made from (named parameters `year`,
-    `previous` and, when `scoped` to a priority, `priority`).
-
-    Three plain GROUP BYs over the validated entries, in the same statement (so in the same
-    snapshot): by year, plan and counter (`per_plan`, with the fingerprint), by year and action
-    (`acted`: the actions with results, which give the action counts and the countries taking
-    part), and this year's by organisation (`reported`). The grouping sets then run over their
-    few rows.
-    """
-    t = TABLES
-    plan, action, entry = t["OperationalActionPlan"], t["OperationalAction"], t["ResultEntry"]
-    validated = f"e.status = '{EntryStatus.VALIDATED}'"
-    scope = f"JOIN {action} a ON a.id = e.action_id JOIN {plan} p ON p.id = a.plan_id AND p.priority_id = %(priority)s"
-    summed = _groups(
-        f"(SELECT g.*, p.priority_id FROM per_plan g JOIN {plan} p ON p.id = g.plan_id) g",
-        PLAN_KEYS,
-        PLAN_GROUPS,
-        "CAST(sum(n) AS bigint) AS n, sum(total) AS total, sum(ids) AS ids, max(updated) AS updated",
-    )
-    actions = _groups("acted", ACTION_KEYS, ACTION_GROUPS, "count(*) AS n")
-    countries = ", ".join(f"'{kind}'" for kind in COUNTRY_KINDS)
-    return f"""
+#: The statement, with the tables and the scope to fill in (`statement`). Its rows: `kind` names
+#: what a row is; the other columns are those of `_collect`.
+STATEMENT = """
 WITH per_plan AS (
   SELECT e.year, a.plan_id, e.result_type_id,
          count(*) AS n, sum(e.value) AS total, sum(e.id) AS ids, max(e.updated_at) AS updated
     FROM {entry} e
     JOIN {action} a ON a.id = e.action_id
-    {f"JOIN {plan} p ON p.id = a.plan_id AND p.priority_id = %(priority)s" if scoped else ""}
+    {plan_in_scope}
    WHERE {validated} AND e.year IN (%(previous)s, %(year)s)
    GROUP BY e.year, a.plan_id, e.result_type_id
 ), summed AS ({summed}
@@ -136,25 +116,25 @@ WITH per_plan AS (
     FROM (SELECT DISTINCT e.year, e.action_id FROM {entry} e
            WHERE {validated} AND e.year IN (%(previous)s, %(year)s)) x
     JOIN {action} a ON a.id = x.action_id
-    JOIN {plan} p ON p.id = a.plan_id {"AND p.priority_id = %(priority)s" if scoped else ""}
+    JOIN {plan} p ON p.id = a.plan_id {in_scope}
 ), actions AS ({actions}
 ), reported AS (
   SELECT e.organisation_id, count(*) AS n,
-         sum(CASE WHEN e.result_type_id = (SELECT id FROM {t["ResultType"]} WHERE code = 'arrests')
+         sum(CASE WHEN e.result_type_id = (SELECT id FROM {result_type} WHERE code = 'arrests')
                   THEN e.value END) AS arrests
-    FROM {entry} e {scope if scoped else ""}
+    FROM {entry} e {entry_in_scope}
    WHERE {validated} AND e.year = %(year)s
    GROUP BY e.organisation_id
 ), countries AS (
   SELECT pa.organisation_id,
          sum(CASE WHEN x.year = %(year)s THEN 1 ELSE 0 END) AS n,
-         sum(CASE WHEN x.year = %(year)s AND pa.role = '{ParticipationRole.LEADER}' THEN 1 ELSE 0 END) AS led,
-         sum(CASE WHEN x.year = %(year)s AND pa.role = '{ParticipationRole.CO_LEADER}' THEN 1 ELSE 0 END)
+         sum(CASE WHEN x.year = %(year)s AND pa.role = '{leader}' THEN 1 ELSE 0 END) AS led,
+         sum(CASE WHEN x.year = %(year)s AND pa.role = '{co_leader}' THEN 1 ELSE 0 END)
            AS co_led,
          sum(CASE WHEN x.year = %(previous)s THEN 1 ELSE 0 END) AS previous
     FROM acted x
-    JOIN {t["Participation"]} pa ON pa.action_id = x.action_id
-    JOIN {t["Organisation"]} o ON o.id = pa.organisation_id
+    JOIN {participation} pa ON pa.action_id = x.action_id
+    JOIN {organisation} o ON o.id = pa.organisation_id
    WHERE o.kind IN ({countries})
    GROUP BY pa.organisation_id
 )
@@ -162,7 +142,7 @@ SELECT g.kind, g.year, g.priority_id AS id, g.result_type_id AS type, g.n, g.tot
        CAST(NULL AS bigint) AS led, CAST(NULL AS bigint) AS co_led, CAST(NULL AS bigint) AS previous,
        rt.code, rt.name, rt.unit AS label, rt.category, rt."order" AS number
   FROM summed g
-  LEFT JOIN {t["ResultType"]} rt ON rt.id = g.result_type_id AND g.kind = 'counter'
+  LEFT JOIN {result_type} rt ON rt.id = g.result_type_id AND g.kind = 'counter'
  WHERE g.kind <> 'priority' OR g.year = %(year)s
 UNION ALL
 SELECT 'plan', g.year, g.plan_id, g.result_type_id, g.n, g.total, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -179,21 +159,62 @@ UNION ALL
 SELECT x.kind, x.year, pl.id, NULL, x.n, NULL, NULL, NULL, NULL, NULL, NULL, pl.code, pl.name, pr.code, NULL, NULL
   FROM actions x
   JOIN {plan} pl ON pl.id = x.plan_id
-  JOIN {t["PriorityCrimeArea"]} pr ON pr.id = pl.priority_id
+  JOIN {priority} pr ON pr.id = pl.priority_id
  WHERE x.kind = 'plan_actions' AND x.year = %(year)s
 UNION ALL
 SELECT x.kind, x.year, pr.id, NULL, x.n, NULL, NULL, NULL, NULL, NULL, NULL, pr.code, pr.name, cy.code, NULL,
        pr.number
   FROM actions x
-  JOIN {t["PriorityCrimeArea"]} pr ON pr.id = x.priority_id
-  JOIN {t["Cycle"]} cy ON cy.id = pr.cycle_id
+  JOIN {priority} pr ON pr.id = x.priority_id
+  JOIN {cycle} cy ON cy.id = pr.cycle_id
  WHERE x.kind = 'priority_actions' AND x.year = %(year)s
 UNION ALL
 SELECT 'country', NULL, o.id, NULL, c.n, NULL, NULL, NULL, c.led, c.co_led, c.previous, o.code, o.name, o.kind,
        NULL, NULL
   FROM countries c
-  JOIN {t["Organisation"]} o ON o.id = c.organisation_id
+  JOIN {organisation} o ON o.id = c.organisation_id
 """
+
+
+def statement(*, scoped: bool) -> str:
+    """The one statement: every grouped row the figures are made from (named parameters `year`,
+    `previous` and, when `scoped` to a priority, `priority`).
+
+    Three plain GROUP BYs over the validated entries, in the same statement (so in the same
+    snapshot): by year, plan and counter (`per_plan`, with the fingerprint), by year and action
+    (`acted`: the actions with results, which give the action counts and the countries taking
+    part), and this year's by organisation (`reported`). The grouping sets then run over their
+    few rows.
+    """
+    t = TABLES
+    in_scope = "AND p.priority_id = %(priority)s" if scoped else ""
+    plan_in_scope = f"JOIN {t['OperationalActionPlan']} p ON p.id = a.plan_id {in_scope}" if scoped else ""
+    return STATEMENT.format(
+        entry=t["ResultEntry"],
+        action=t["OperationalAction"],
+        plan=t["OperationalActionPlan"],
+        priority=t["PriorityCrimeArea"],
+        cycle=t["Cycle"],
+        result_type=t["ResultType"],
+        participation=t["Participation"],
+        organisation=t["Organisation"],
+        validated=f"e.status = '{EntryStatus.VALIDATED}'",
+        in_scope=in_scope,
+        plan_in_scope=plan_in_scope,
+        entry_in_scope=f"JOIN {t['OperationalAction']} a ON a.id = e.action_id {plan_in_scope}"
+        if scoped
+        else "",
+        leader=ParticipationRole.LEADER,
+        co_leader=ParticipationRole.CO_LEADER,
+        countries=", ".join(f"'{kind}'" for kind in COUNTRY_KINDS),
+        summed=_groups(
+            f"(SELECT g.*, p.priority_id FROM per_plan g JOIN {t['OperationalActionPlan']} p ON p.id = g.plan_id) g",
+            PLAN_KEYS,
+            PLAN_GROUPS,
+            "CAST(sum(n) AS bigint) AS n, sum(total) AS total, sum(ids) AS ids, max(updated) AS updated",
+        ),
+        actions=_groups("acted", ACTION_KEYS, ACTION_GROUPS, "count(*) AS n"),
+    )
 
 
 def fetch_rows(year: int, priority_id: int | None) -> dict[str, list[dict]]:
@@ -211,32 +232,35 @@ def fetch_rows(year: int, priority_id: int | None) -> dict[str, list[dict]]:
     return _collect(year, kinds)
 
 
+def _pick(rows: list[dict], **columns: str) -> list[dict]:
+    """Each row as a dict of `columns` (the name `_shape` knows = the statement's column)."""
+    return [{name: row[column] for name, column in columns.items()} for row in rows]
+
+
 def _collect(year: int, kinds: dict[str, list[dict]]) -> dict[str, list[dict]]:
     """The statement's rows, by kind, in the shape `_shape` takes (and `reference_rows` gives)."""
-    counters = [
-        {
-            "year": row["year"],
-            "type": row["type"],
-            "code": row["code"],
-            "name": row["name"],
-            "unit": row["label"],
-            "category": row["category"],
-            "order": row["number"],
-            "total": exact(row["total"]),
-            "entries": row["n"],
-        }
-        for row in kinds["counter"]
-    ]
+    for row in (*kinds["counter"], *kinds["priority"], *kinds["plan"], *kinds["year"]):
+        row["total"] = exact(row["total"])
+    counters = _pick(
+        kinds["counter"],
+        year="year",
+        type="type",
+        code="code",
+        name="name",
+        unit="label",
+        category="category",
+        order="number",
+        total="total",
+        entries="n",
+    )
     types = {row["type"]: row for row in counters if row["year"] == year}
     actions = {row["year"]: row["n"] for row in kinds["year_actions"]}
 
     def per_type(kind: str, key: str) -> list[dict]:
+        """Totals by `key` and counter, with the counter's code, unit and category."""
         return [
-            {
-                key: row["id"],
-                **{name: types[row["type"]][name] for name in ("code", "unit", "category")},
-                "total": exact(row["total"]),
-            }
+            {key: row["id"], **{name: types[row["type"]][name] for name in ("code", "unit", "category")}}
+            | {"total": row["total"]}
             for row in kinds[kind]
         ]
 
@@ -246,7 +270,7 @@ def _collect(year: int, kinds: dict[str, list[dict]]) -> dict[str, list[dict]]:
                 "year": row["year"],
                 "entries": row["n"],
                 "id_sum": int(row["ids"]),
-                "value_sum": exact(row["total"]),
+                "value_sum": row["total"],
                 "updated": instant(row["updated"]),
                 "actions": actions.get(row["year"], 0),
             }
@@ -255,40 +279,29 @@ def _collect(year: int, kinds: dict[str, list[dict]]) -> dict[str, list[dict]]:
         "counters": counters,
         "priority_counters": per_type("priority", "priority"),
         "plan_counters": per_type("plan", "plan"),
-        "priorities": [
-            {
-                "priority": row["id"],
-                "code": row["code"],
-                "number": row["number"],
-                "name": row["name"],
-                "cycle": row["label"],
-                "actions": row["n"],
-            }
-            for row in kinds["priority_actions"]
-        ],
-        "plans": [
-            {
-                "plan": row["id"],
-                "code": row["code"],
-                "name": row["name"],
-                "priority": row["label"],
-                "actions": row["n"],
-            }
-            for row in kinds["plan_actions"]
-        ],
-        "participation": [
-            {
-                "organisation": row["id"],
-                "code": row["code"],
-                "name": row["name"],
-                "kind": row["label"],
-                "actions": row["n"],
-                "led": row["led"],
-                "co_led": row["co_led"],
-                "previous_actions": row["previous"],
-            }
-            for row in kinds["country"]
-        ],
+        "priorities": _pick(
+            kinds["priority_actions"],
+            priority="id",
+            code="code",
+            number="number",
+            name="name",
+            cycle="label",
+            actions="n",
+        ),
+        "plans": _pick(
+            kinds["plan_actions"], plan="id", code="code", name="name", priority="label", actions="n"
+        ),
+        "participation": _pick(
+            kinds["country"],
+            organisation="id",
+            code="code",
+            name="name",
+            kind="label",
+            actions="n",
+            led="led",
+            co_led="co_led",
+            previous_actions="previous",
+        ),
         "reported": [
             {
                 "organisation": row["id"],
