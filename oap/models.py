@@ -586,4 +586,3 @@ class User(AbstractUser):
     def __str__(self) -> str:
         org = f" ({self.organisation.code})" if self.organisation_id else ""
         return f"{self.get_full_name() or self.username}{org}"
-
