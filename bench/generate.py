@@ -128,7 +128,6 @@ def generate(scale: float, seed: int, force: bool = False) -> dict:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from oap import rollups
     from oap.models import (
         CommonHorizontalStrategicGoal,
         OperationalAction,
@@ -271,16 +270,6 @@ def generate(scale: float, seed: int, force: bool = False) -> dict:
             f"TRUNCATE {tables['entry']}, {tables['chsgs']}, {tables['participation']}, {tables['action']}, "
             f"{', '.join(history)}, knox_authtoken RESTART IDENTITY CASCADE"
         )
-        # the result rollups (oap/rollups.py) are rebuilt once after the load (5 s for a million
-        # entries) rather than followed by their triggers during the COPY (about twice as long);
-        # the triggers are disabled in this transaction only
-        bulk_triggers = [
-            (table, name)
-            for name, (table, _) in rollups.TRIGGERS.items()
-            if table in (tables["entry"], tables["participation"]) and not name.endswith("_truncated")
-        ]
-        for table, name in bulk_triggers:
-            c.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
         raw = c.cursor
         copy_text(
             raw,
@@ -329,12 +318,7 @@ def generate(scale: float, seed: int, force: bool = False) -> dict:
             entry_lines,
         )
         t_entries = time.perf_counter()
-        c.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred foreign key checks, before ALTER TABLE
-        t_checked = time.perf_counter()
-        rollups.rebuild_rollups()
-        for table, name in bulk_triggers:
-            c.execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
-        t_rollups = time.perf_counter()
+        c.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred foreign key checks
         for table, count in (
             (tables["action"], n_actions),
             (tables["participation"], part_id),
@@ -347,8 +331,9 @@ def generate(scale: float, seed: int, force: bool = False) -> dict:
             [signature],
         )
     with connection.cursor() as c:
-        for table in [*tables.values(), *(table.name for table in rollups.TABLES)]:
+        for table in tables.values():
             c.execute(f"VACUUM ANALYZE {table}")
+        c.execute("ANALYZE")  # the reference tables too (plans, organisations): the planner's estimates
     done = time.perf_counter()
     summary = {
         "signature": signature,
@@ -358,13 +343,11 @@ def generate(scale: float, seed: int, force: bool = False) -> dict:
         "generate_seconds": round(t_generated - t0, 1),
         "copy_entries_seconds": round(t_entries - t_copy, 1),
         "copy_entries_rows_per_s": round(entry_id / (t_entries - t_copy)),
-        "rollups_seconds": round(t_rollups - t_checked, 1),
         "total_seconds": round(done - t0, 1),
     }
     print(
         f"loaded {n_actions} actions, {part_id} participations, {entry_id} result entries "
         f"(COPY of the entries {summary['copy_entries_seconds']} s, {summary['copy_entries_rows_per_s']} rows/s, "
-        f"rollups {summary['rollups_seconds']} s; "
         f"total {summary['total_seconds']} s)"
     )
     return summary

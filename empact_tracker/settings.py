@@ -298,9 +298,6 @@ REPORTING_STUCK_AFTER_SECONDS = env.int(
     "REPORTING_STUCK_AFTER_SECONDS", default=CELERY_VISIBILITY_TIMEOUT + CELERY_VISIBILITY_MARGIN
 )
 REPORTING_COMPILE_MAX_REQUEUES = env.int("REPORTING_COMPILE_MAX_REQUEUES", default=3)
-# Tests only: a compile pauses this many seconds inside its final transaction, so a test can
-# kill the worker there. Always 0 in production.
-REPORTING_TEST_PAUSE_SECONDS = env.float("REPORTING_TEST_PAUSE_SECONDS", default=0)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -563,13 +563,3 @@ class User(AbstractUser):
     def __str__(self) -> str:
         org = f" ({self.organisation.code})" if self.organisation_id else ""
         return f"{self.get_full_name() or self.username}{org}"
-
-
-# the rollups of the validated entries the factsheets are compiled from (kept by database triggers)
-from .rollups import (  # noqa: E402, F401
-    ActionRollupByPlan,
-    ParticipationRollup,
-    ResultRollupByAction,
-    ResultRollupByOrganisation,
-    ResultRollupByPlan,
-)

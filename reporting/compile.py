@@ -1,11 +1,12 @@
-"""Data → figures: the yearly factsheet's numbers, aggregated in the database.
+"""Data → figures: the yearly factsheet's numbers, from the validated entries in one snapshot.
 
 Every number comes from the **validated** result entries of the year (and of the previous
-year, for the comparison), optionally narrowed to one priority — read from their rollups
-(`oap.rollups`: small tables grouped by year, plan, organisation, result type and action, kept
-exact by database triggers whatever writes the entries), never by scanning the entries. Python
-only reshapes the grouped rows, so a compile costs the same small, fixed number of queries
-(`QUERY_COUNT`) over tables whose size does not grow with the number of entries.
+year, for the comparison), optionally narrowed to one priority, read by ONE SQL statement
+(`reporting.compile_sql`): the aggregation runs in the database (GROUP BY), and one statement
+sees one snapshot of the data whatever the isolation level or the surrounding transaction, so
+the headline always equals the sum of its breakdowns even while entries are being validated or
+returned (`sum_mismatches` checks it before a version is stored). Python only reshapes the
+grouped rows (loops here run over groups, never over entries).
 
 Definitions (what the factsheet's words mean):
 
@@ -25,37 +26,28 @@ Definitions (what the factsheet's words mean):
 
 An action's results count in the plan (and priority) the action belongs to now.
 
-The checksum is a SHA-256 of everything the figures are made from: the grouped rows and, per
-year, a fingerprint of the validated entries themselves (how many, the sums of their ids and
-values, and the sum of their `updated_at` in epoch microseconds modulo 2**50), so the same data
-always gives the same checksum and figures, and any change to a validated entry — its value,
-its status, even only its `updated_at` — changes the checksum.
+The checksum is a SHA-256 of the figures and of a fingerprint of the validated entries read by
+the same statement, per year: how many, the sums of their ids and of their values, and their
+latest `updated_at`. The same data always gives the same figures and checksum, and any change to
+a validated entry — its value, its status, even only its `updated_at` — changes the checksum.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
+from oap.choices import ResultCategory, ResultUnit
+from oap.models import PriorityCrimeArea
 
-from oap.choices import OrganisationKind, ParticipationRole, ResultCategory, ResultUnit
-from oap.models import (
-    ActionRollupByPlan,
-    ParticipationRollup,
-    PriorityCrimeArea,
-    ResultRollupByOrganisation,
-    ResultRollupByPlan,
-    ResultType,
-)
-from oap.rollups import UPDATED_MODULUS
+from .compile_sql import fetch_rows
 
 #: Bump when the figures' shape or meaning changes: old checksums then no longer match.
-#: 2: figures from the rollups; the fingerprint sums `updated_at` instead of taking the latest.
-FIGURES_FORMAT = 2
+#: 3: one statement over the entries; the checksum digests the figures and the entries' fingerprint.
+FIGURES_FORMAT = 3
 
 COUNTERS = (
     "arrests",
@@ -77,11 +69,10 @@ HEADLINE_LABELS = {
 }
 #: Counters in the breakdowns by priority and by plan.
 BREAKDOWN_KEYS = (*COUNTERS, "drugs_seized_kg", "operational_actions")
-COUNTRY_KINDS = (OrganisationKind.MEMBER_STATE, OrganisationKind.THIRD_COUNTRY)
 KG_PER_UNIT = {ResultUnit.KG: Decimal(1), ResultUnit.TONNES: Decimal(1000)}
 
 #: The number of queries `compile_figures` makes, whatever the number of entries.
-QUERY_COUNT = 7
+QUERY_COUNT = 1
 
 
 @dataclass(frozen=True)
@@ -105,299 +96,57 @@ def change(current, previous) -> float | None:
     return float(round((Decimal(current or 0) - Decimal(previous)) / Decimal(previous), 4))
 
 
-def _drug_kg(row) -> Decimal:
-    return (row["total"] or Decimal(0)) * KG_PER_UNIT.get(row["result_type__unit"], Decimal(1))
+# --- the figures --------------------------------------------------------------------------------
 
 
-def _canonical(value):
-    if isinstance(value, Decimal):
-        return str(value.normalize()) if value else "0"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+def _kg(row) -> Decimal:
+    return row["total"] * KG_PER_UNIT.get(row["unit"], Decimal(1))
 
 
-#: values have 3 decimals; so have their sums (SQLite sums decimals as floats: 2959.56299999999)
-THOUSANDTH = Decimal("0.001")
-
-
-def exact(value):
-    """A sum of values as the exact decimal it is (to the thousandth); other values unchanged."""
-    return value.quantize(THOUSANDTH) if isinstance(value, Decimal) else value
-
-
-def _rows(queryset, **renamed) -> list[dict]:
-    """Evaluate a grouped queryset into plain dicts (one query), renaming the keys `renamed`."""
-    return [{renamed.get(key, key): exact(value) for key, value in row.items()} for row in queryset]
-
-
-def _plans(year: int, priority_id: int | None) -> list[dict]:
-    """Per year (this one and the previous) and plan: the actions with results, with the plan."""
-    rows = ActionRollupByPlan.objects.filter(year__in=(year - 1, year))
-    if priority_id is not None:
-        rows = rows.filter(plan__priority_id=priority_id)
-    return _rows(
-        rows.values(
-            "year", "plan_id", "plan__code", "plan__name", "plan__priority__code", "actions"
-        ).order_by("year", "plan__code"),
-        plan_id="plan",
-    )
-
-
-def _priorities(year: int, priority_id: int | None) -> list[dict]:
-    """Per priority: the actions with results this year, with the priority's identity."""
-    rows = ActionRollupByPlan.objects.filter(year=year)
-    if priority_id is not None:
-        rows = rows.filter(plan__priority_id=priority_id)
-    return _rows(
-        rows.values(
-            "plan__priority_id",
-            "plan__priority__code",
-            "plan__priority__number",
-            "plan__priority__name",
-            "plan__priority__cycle__code",
-        )
-        .annotate(n=Sum("actions"))
-        .order_by("plan__priority__cycle__code", "plan__priority__number"),
-        plan__priority_id="priority",
-        n="actions",
-    )
-
-
-def _participation(year: int, priority_id: int | None) -> list[dict]:
-    """Per country: the actions with results it takes part in this year (as leader, co-leader)
-    and the previous year."""
-    rows = ParticipationRollup.objects.filter(year__in=(year - 1, year), organisation__kind__in=COUNTRY_KINDS)
-    if priority_id is not None:
-        rows = rows.filter(plan__priority_id=priority_id)
-
-    def actions(**where):
-        return Coalesce(Sum("actions", filter=Q(**where)), 0)
-
-    return _rows(
-        rows.values("organisation_id", "organisation__code", "organisation__name", "organisation__kind")
-        .annotate(
-            this_year=actions(year=year),
-            led=actions(year=year, role=ParticipationRole.LEADER),
-            co_led=actions(year=year, role=ParticipationRole.CO_LEADER),
-            previous_actions=actions(year=year - 1),
-        )
-        .order_by("organisation__code"),
-        organisation_id="organisation",
-        this_year="actions",
-    )
-
-
-def _fetch(year: int, priority_id: int | None) -> dict[str, list[dict]]:
-    """Every grouped row the figures are made from: QUERY_COUNT queries over the rollups."""
-    by_plan = ResultRollupByPlan.objects.filter(year__in=(year - 1, year)).order_by()
-    by_organisation = ResultRollupByOrganisation.objects.filter(year=year).order_by()
-    if priority_id is not None:
-        by_plan = by_plan.filter(plan__priority_id=priority_id)
-        by_organisation = by_organisation.filter(plan__priority_id=priority_id)
-    current = by_plan.filter(year=year)
-    counted = Q(result_type__code__in=COUNTERS) | Q(result_type__category=ResultCategory.DRUGS)
-
-    # 1. per year and plan: the actions with results, with the plan's identity
-    plans = _plans(year, priority_id)
-    # 2. per year and counter: every counter's total (the headline and the counter table), and
-    # the fingerprint of its entries
-    counters = _rows(
-        by_plan.values(
-            "year",
-            "result_type__code",
-            "result_type__name",
-            "result_type__unit",
-            "result_type__category",
-            "result_type__order",
-        )
-        .annotate(value_total=Sum("total"), n=Sum("entries"), ids=Sum("id_sum"), updated=Sum("updated_sum"))
-        .order_by("year", "result_type__order", "result_type__code"),
-        value_total="total",
-        n="entries",
-    )
-    years: dict[int, dict] = {}
-    for row in counters:  # per year: the fingerprint of the entries
-        fingerprint = years.setdefault(
-            row["year"],
-            {
-                "year": row["year"],
-                "entries": 0,
-                "id_sum": 0,
-                "value_sum": Decimal(0),
-                "updated_sum": 0,
-                "actions": 0,
-            },
-        )
-        fingerprint["entries"] += row["entries"]
-        fingerprint["id_sum"] += int(row.pop("ids"))
-        fingerprint["value_sum"] += row["total"]
-        fingerprint["updated_sum"] = (fingerprint["updated_sum"] + int(row.pop("updated"))) % UPDATED_MODULUS
-    for row in plans:  # and the actions with results
-        if row["year"] in years:
-            years[row["year"]]["actions"] += row["actions"]
-    return {
-        "years": [years[y] for y in sorted(years)],
-        "counters": counters,
-        # 3. per priority and counter (this year)
-        "priority_counters": _rows(
-            current.filter(counted)
-            .values("plan__priority_id", "result_type__code", "result_type__unit", "result_type__category")
-            .annotate(value_total=Sum("total"))
-            .order_by("plan__priority_id", "result_type__code"),
-            plan__priority_id="priority",
-            value_total="total",
-        ),
-        # 4. per priority: actions with results, with the priority's identity
-        "priorities": _priorities(year, priority_id),
-        # 5. per plan and counter (this year)
-        "plan_counters": _rows(
-            current.filter(counted)
-            .values("plan_id", "result_type__code", "result_type__unit", "result_type__category")
-            .annotate(value_total=Sum("total"))
-            .order_by("plan_id", "result_type__code"),
-            plan_id="plan",
-            value_total="total",
-        ),
-        # per plan: actions with results this year, with the plan's identity (from 1.)
-        "plans": [
-            {key: value for key, value in row.items() if key != "year"}
-            for row in plans
-            if row["year"] == year
-        ],
-        # 6. per country taking part in the actions with results, this year and the previous
-        "participation": _participation(year, priority_id),
-        # 7. per organisation: what it reported this year (the table of countries picks its own)
-        "reported": _rows(
-            by_organisation.values("organisation_id")
-            .annotate(
-                n=Sum("entries"),
-                arrests=Sum(
-                    "total",
-                    filter=Q(result_type_id__in=ResultType.objects.filter(code="arrests").values("pk")),
-                ),
-            )
-            .order_by("organisation_id"),
-            organisation_id="organisation",
-            n="entries",
-        ),
-    }
-
-
-def _counter_totals(counter_rows: list[dict], year: int) -> dict[str, Decimal]:
+def _totals(rows) -> dict[str, Decimal]:
+    """Per headline counter (and drugs in kg): the sum of the counter rows given."""
     totals = {code: Decimal(0) for code in (*COUNTERS, "drugs_seized_kg")}
-    for row in counter_rows:
-        if row["year"] != year:
-            continue
-        code = row["result_type__code"]
-        if code in totals:
-            totals[code] += row["total"] or 0
-        if row["result_type__category"] == ResultCategory.DRUGS:
-            totals["drugs_seized_kg"] += _drug_kg(row)
-    return totals
-
-
-def _breakdown_totals(rows: list[dict], key: str) -> dict[int, dict[str, Decimal]]:
-    totals: dict[int, dict[str, Decimal]] = {}
     for row in rows:
-        bucket = totals.setdefault(row[key], {})
-        code = row["result_type__code"]
-        if code in COUNTERS:
-            bucket[code] = bucket.get(code, Decimal(0)) + (row["total"] or 0)
-        if row["result_type__category"] == ResultCategory.DRUGS:
-            bucket["drugs_seized_kg"] = bucket.get("drugs_seized_kg", Decimal(0)) + _drug_kg(row)
+        if row["code"] in COUNTERS:
+            totals[row["code"]] += row["total"]
+        if row["category"] == ResultCategory.DRUGS:
+            totals["drugs_seized_kg"] += _kg(row)
     return totals
+
+
+def _breakdown(identity_rows: list[dict], key: str, counter_rows: list[dict], describe) -> list[dict]:
+    by_key: dict[int, list[dict]] = defaultdict(list)
+    for row in counter_rows:
+        by_key[row[key]].append(row)
+    result = []
+    for row in identity_rows:
+        item = describe(row)
+        item.update({code: number(total) for code, total in _totals(by_key[row[key]]).items()})
+        item["operational_actions"] = row["actions"]
+        result.append(item)
+    return result
 
 
 def _shape(year: int, priority: PriorityCrimeArea | None, rows: dict[str, list[dict]]) -> dict:
     """The figures, from the grouped rows (loops here run over groups, never over entries)."""
     per_year = {row["year"]: row for row in rows["years"]}
-    country_rows = rows["participation"]
+    countries = sorted(rows["participation"], key=lambda row: row["code"])
 
     def headline_of(y) -> dict | None:
         if y not in per_year:
             return None
-        totals = _counter_totals(rows["counters"], y)
-        result = {code: number(totals[code]) for code in (*COUNTERS, "drugs_seized_kg")}
+        totals = _totals(row for row in rows["counters"] if row["year"] == y)
+        result = {code: number(total) for code, total in totals.items()}
         result["operational_actions"] = per_year[y]["actions"]
         key = "actions" if y == year else "previous_actions"
-        result["countries"] = sum(1 for row in country_rows if row[key])
+        result["countries"] = sum(1 for row in countries if row[key])
         return {key: result[key] for key in HEADLINE_KEYS}
 
-    empty = dict.fromkeys(HEADLINE_KEYS, 0)
-    headline = headline_of(year) or empty
+    headline = headline_of(year) or dict.fromkeys(HEADLINE_KEYS, 0)
     previous = headline_of(year - 1)
-    change_vs_previous = {
-        key: change(headline[key], previous[key] if previous else None) for key in HEADLINE_KEYS
-    }
-
-    counters = []
-    previous_counters = {
-        row["result_type__code"]: row["total"] for row in rows["counters"] if row["year"] == year - 1
-    }
-    for row in rows["counters"]:
-        if row["year"] != year:
-            continue
-        code = row["result_type__code"]
-        counters.append(
-            {
-                "code": code,
-                "name": row["result_type__name"],
-                "unit": row["result_type__unit"],
-                "category": row["result_type__category"],
-                "value": number(row["total"]),
-                "previous": number(previous_counters[code]) if code in previous_counters else None,
-                "entries": row["entries"],
-            }
-        )
-
-    def breakdown(identity_rows, key, counter_rows, describe):
-        totals = _breakdown_totals(counter_rows, key)
-        result = []
-        for row in identity_rows:
-            values = totals.get(row[key], {})
-            item = describe(row)
-            item.update({code: number(values.get(code, 0)) for code in (*COUNTERS, "drugs_seized_kg")})
-            item["operational_actions"] = row["actions"]
-            result.append(item)
-        return result
-
-    by_priority = breakdown(
-        rows["priorities"],
-        "priority",
-        rows["priority_counters"],
-        lambda row: {
-            "code": row["plan__priority__code"],
-            "number": row["plan__priority__number"],
-            "name": row["plan__priority__name"],
-            "cycle": row["plan__priority__cycle__code"],
-        },
-    )
-    by_plan = breakdown(
-        rows["plans"],
-        "plan",
-        rows["plan_counters"],
-        lambda row: {
-            "code": row["plan__code"],
-            "name": row["plan__name"],
-            "priority": row["plan__priority__code"],
-        },
-    )
+    counters = sorted(rows["counters"], key=lambda row: (row["order"], row["code"]))
+    previous_totals = {row["code"]: row["total"] for row in counters if row["year"] == year - 1}
     reported = {row["organisation"]: row for row in rows["reported"]}
-    participation = [
-        {
-            "code": row["organisation__code"],
-            "name": row["organisation__name"],
-            "kind": row["organisation__kind"],
-            "actions": row["actions"],
-            "led": row["led"],
-            "co_led": row["co_led"],
-            "entries": reported.get(row["organisation"], {}).get("entries", 0),
-            "arrests": number(reported.get(row["organisation"], {}).get("arrests")),
-        }
-        for row in country_rows
-        if row["actions"]
-    ]
     return {
         "format": FIGURES_FORMAT,
         "year": year,
@@ -410,32 +159,85 @@ def _shape(year: int, priority: PriorityCrimeArea | None, rows: dict[str, list[d
         "entries": per_year[year]["entries"] if year in per_year else 0,
         "headline": headline,
         "previous": previous,
-        "change_vs_previous": change_vs_previous,
-        "by_priority": by_priority,
-        "by_plan": by_plan,
-        "participation": participation,
-        "counters": counters,
+        "change_vs_previous": {
+            key: change(headline[key], previous[key] if previous else None) for key in HEADLINE_KEYS
+        },
+        "by_priority": _breakdown(
+            sorted(rows["priorities"], key=lambda row: (row["cycle"], row["number"])),
+            "priority",
+            rows["priority_counters"],
+            lambda row: {key: row[key] for key in ("code", "number", "name", "cycle")},
+        ),
+        "by_plan": _breakdown(
+            sorted(rows["plans"], key=lambda row: row["code"]),
+            "plan",
+            rows["plan_counters"],
+            lambda row: {key: row[key] for key in ("code", "name", "priority")},
+        ),
+        "participation": [
+            {
+                **{key: row[key] for key in ("code", "name", "kind", "actions", "led", "co_led")},
+                "entries": reported.get(row["organisation"], {}).get("entries", 0),
+                "arrests": number(reported.get(row["organisation"], {}).get("arrests")),
+            }
+            for row in countries
+            if row["actions"]
+        ],
+        "counters": [
+            {
+                **{key: row[key] for key in ("code", "name", "unit", "category")},
+                "value": number(row["total"]),
+                "previous": number(previous_totals[row["code"]]) if row["code"] in previous_totals else None,
+                "entries": row["entries"],
+            }
+            for row in counters
+            if row["year"] == year
+        ],
     }
 
 
-def _checksum(year: int, priority_id: int | None, rows: dict[str, list[dict]]) -> str:
+def _checksum(year: int, priority_id: int | None, figures: dict, years: list[dict]) -> str:
+    """SHA-256 of the figures and of the fingerprint of the entries they were read from."""
+    inputs = sorted(
+        ({key: str(value) for key, value in row.items()} for row in years), key=lambda row: row["year"]
+    )
     payload = {
         "format": FIGURES_FORMAT,
         "year": year,
         "priority": priority_id,
-        "rows": {
-            name: [{k: _canonical(v) for k, v in row.items()} for row in group]
-            for name, group in rows.items()
-        },
+        "figures": figures,
+        "inputs": inputs,
     }
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()
+
+
+def figures_of(year: int, priority: PriorityCrimeArea | None, rows: dict[str, list[dict]]) -> Compiled:
+    """The figures and the checksum made from the grouped rows (`fetch_rows`, or the tests' oracle's)."""
+    figures = _shape(year, priority, rows)
+    return Compiled(
+        figures=figures, checksum=_checksum(year, getattr(priority, "pk", None), figures, rows["years"])
+    )
 
 
 def compile_figures(*, year: int, priority: PriorityCrimeArea | None = None) -> Compiled:
     """The factsheet figures of `year` (EU-wide, or for one priority) and their inputs' checksum."""
-    rows = _fetch(year, priority.pk if priority is not None else None)
-    return Compiled(
-        figures=_shape(year, priority, rows),
-        checksum=_checksum(year, priority.pk if priority is not None else None, rows),
-    )
+    return figures_of(year, priority, fetch_rows(year, priority.pk if priority is not None else None))
+
+
+def sum_mismatches(figures: dict) -> list[str]:
+    """Where the headline differs from the sum of a breakdown (by plan, by priority); [] when none.
+
+    Every stored version must pass this: the figures are read in one snapshot, so a difference
+    means a bug, never a race. Numbers are compared as the exact decimals they stand for.
+    """
+    headline = figures.get("headline") or {}
+    problems = []
+    for breakdown in ("by_plan", "by_priority"):
+        for key in BREAKDOWN_KEYS:
+            total = sum((Decimal(str(row.get(key, 0))) for row in figures.get(breakdown) or []), Decimal(0))
+            if total != Decimal(str(headline.get(key, 0))):
+                problems.append(
+                    f"{key}: headline {headline.get(key, 0)} but the sum {breakdown} is {number(total)}"
+                )
+    return problems

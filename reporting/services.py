@@ -6,8 +6,10 @@ is the system (beat, management commands).
 
 Compiling is idempotent and all-or-nothing:
 
-1. the figures and the checksum of their inputs are computed in SQL (`reporting.compile`);
-   when the version is already compiled from the same inputs, nothing more happens;
+1. the figures and the checksum of their inputs are computed in SQL, in one snapshot
+   (`reporting.compile`); figures whose headline differs from the sum of a breakdown are a
+   failed compile (`FiguresMismatch`), never stored; when the version is already compiled from
+   the same inputs, nothing more happens;
 2. the files are rendered in memory;
 3. ONE transaction, holding the factsheet row (`select_for_update`), writes the files, the
    figures, the checksum and the status. A worker killed before the commit leaves the row as
@@ -19,7 +21,6 @@ Compiling is idempotent and all-or-nothing:
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 
 from django.conf import settings
@@ -35,7 +36,7 @@ from oap.services import year_lock
 
 from . import access as reports
 from .choices import FILE_NAMES, OPEN_STATUSES, FactsheetStatus, FileKind
-from .compile import compile_figures
+from .compile import compile_figures, sum_mismatches
 from .models import Factsheet, FactsheetFile, factsheet_file_path
 from .render import meta_of, render_files
 
@@ -166,14 +167,6 @@ def _files_current(factsheet: Factsheet, checksum: str) -> bool:
     )
 
 
-def _test_pause() -> None:
-    """Tests only (REPORTING_TEST_PAUSE_SECONDS): hold the final transaction open, to be killed in it."""
-    seconds = getattr(settings, "REPORTING_TEST_PAUSE_SECONDS", 0) or 0
-    if seconds > 0:
-        logger.warning("REPORTING_TEST_PAUSE_SECONDS: pausing %ss inside the compile transaction", seconds)
-        time.sleep(seconds)
-
-
 def factsheet_compile(*, factsheet_id: int) -> Factsheet | None:
     """The task's work: compile one factsheet version (idempotent, all-or-nothing)."""
     factsheet = Factsheet.objects.select_related("priority").filter(pk=factsheet_id).first()
@@ -192,8 +185,18 @@ def factsheet_compile(*, factsheet_id: int) -> Factsheet | None:
         raise
 
 
+class FiguresMismatch(ValueError):
+    """Figures whose headline differs from the sum of a breakdown: never stored."""
+
+
 def _compile(factsheet: Factsheet) -> Factsheet:
     compiled = compile_figures(year=factsheet.year, priority=factsheet.priority)
+    mismatches = sum_mismatches(compiled.figures)
+    if mismatches:
+        raise FiguresMismatch(
+            "The headline differs from the sum of its breakdowns, so these figures were not stored: "
+            + "; ".join(mismatches)
+        )
     if (
         factsheet.status == FactsheetStatus.COMPILED
         and factsheet.checksum == compiled.checksum
@@ -221,20 +224,26 @@ def _compile(factsheet: Factsheet) -> Factsheet:
             and _files_current(locked, compiled.checksum)
         ):
             return locked  # a concurrent delivery finished first
-        stale = []
-        if files is not None:
-            locked.checksum = compiled.checksum
-            stale = _write_files(locked, files)
-            locked.compiled_at = factsheet.compiled_at
-        locked.figures = compiled.figures
-        locked.checksum = compiled.checksum
-        locked.status = FactsheetStatus.COMPILED
-        locked.progress = PROGRESS_DONE
-        locked.error = ""
-        locked.save()
-        _test_pause()
+        stale = _store(locked, compiled, files, compiled_at=factsheet.compiled_at)
         transaction.on_commit(lambda: _delete_blobs(stale), robust=True)
     return locked
+
+
+def _store(locked: Factsheet, compiled, files: dict[str, bytes] | None, *, compiled_at) -> list[str]:
+    """Write the figures, the checksum, the status and (when rendered) the files of the locked
+    version, inside the caller's transaction; return the blobs to drop after the commit."""
+    stale = []
+    if files is not None:
+        locked.checksum = compiled.checksum
+        stale = _write_files(locked, files)
+        locked.compiled_at = compiled_at
+    locked.figures = compiled.figures
+    locked.checksum = compiled.checksum
+    locked.status = FactsheetStatus.COMPILED
+    locked.progress = PROGRESS_DONE
+    locked.error = ""
+    locked.save()
+    return stale
 
 
 def _write_files(factsheet: Factsheet, files: dict[str, bytes], *, folder: str = "") -> list[str]:

@@ -17,7 +17,7 @@ from reporting.models import Factsheet, FactsheetFile
 from .digest import Change
 
 #: tables kept by database triggers from the result entries (not written by any view)
-DERIVED_MODULES = ("oap.rollups",)
+DERIVED_MODULES: tuple[str, ...] = ()  # modules of models kept by the database, not by anyone
 
 
 def _object(change: Change):

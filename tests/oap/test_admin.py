@@ -73,12 +73,9 @@ def data(db):
 
 
 def test_every_oap_model_is_registered():
-    # simple_history's audit tables (HistoricalX, with `instance_type`) are read via their model's admin;
-    # the rollups (oap/rollups.py) belong to the database triggers, not to anyone's admin.
+    # simple_history's audit tables (HistoricalX, with `instance_type`) are read via their model's admin
     models = {
-        model
-        for model in apps.get_app_config("oap").get_models()
-        if not hasattr(model, "instance_type") and model.__module__ != "oap.rollups"
+        model for model in apps.get_app_config("oap").get_models() if not hasattr(model, "instance_type")
     }
     assert models == set(OAP_MODELS)
 

@@ -1,22 +1,19 @@
-"""The reference (oracle) of the factsheet figures: the grouped rows computed straight from the
-result entries, as the compile did before the rollups (8 queries scanning the entries).
+"""The oracle of the factsheet figures: the grouped rows computed with the ORM, one question per
+query (9 queries, each its own GROUP BY over the entries), independent of the compile's statement.
 
-`reference_rows` gives the same rows as `reporting.compile._fetch` reads from the rollups, so
-the figures (`_shape`) and the checksum (`_checksum`) of both can be compared exactly.
+`reference_rows` gives the same rows as `reporting.compile_sql.fetch_rows` reads in one statement, so the
+figures and the checksum of both (`reporting.compile.figures_of`) can be compared exactly. Run it
+inside one REPEATABLE READ transaction (or on data nobody is writing): its queries are separate.
 """
 
 from __future__ import annotations
 
-import datetime
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 
-from django.db.models import Count, F, Q, QuerySet, Sum
-
-from oap.choices import EntryStatus, ParticipationRole, ResultCategory
+from oap.choices import EntryStatus, ParticipationRole
 from oap.models import Participation, PriorityCrimeArea, ResultEntry
-from oap.rollups import UPDATED_MODULUS
-from reporting.compile import COUNTERS, COUNTRY_KINDS, Compiled, _checksum, _shape, exact
-
-EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+from reporting.compile import Compiled, figures_of
+from reporting.compile_sql import COUNTRY_KINDS, exact, instant
 
 
 def validated_entries(years, priority_id: int | None) -> QuerySet:
@@ -27,120 +24,98 @@ def validated_entries(years, priority_id: int | None) -> QuerySet:
     return entries
 
 
-def micros(moment: datetime.datetime) -> int:
-    return (moment - EPOCH) // datetime.timedelta(microseconds=1)
+def _exact(rows, *names) -> list[dict]:
+    return [{**row, **{name: exact(row[name]) for name in names}} for row in rows]
 
 
 def reference_rows(year: int, priority_id: int | None) -> dict[str, list[dict]]:
-    years = (year, year - 1)
-    entries = validated_entries(years, priority_id)
+    entries = validated_entries((year, year - 1), priority_id)
     current = entries.filter(year=year)
-    counted = Q(result_type__code__in=COUNTERS) | Q(result_type__category=ResultCategory.DRUGS)
+    type_fields = {"code": F("result_type__code"), "unit": F("result_type__unit")}
+    type_fields["category"] = F("result_type__category")
 
     def actions_of(y):
         return validated_entries([y], priority_id).values("action_id")
 
-    updated: dict[int, int] = {}
-    for entry_year, moment in entries.values_list("year", "updated_at"):
-        updated[entry_year] = (updated.get(entry_year, 0) + micros(moment)) % UPDATED_MODULUS
-    per_year = list(
-        entries.values("year")
-        .annotate(
-            entries=Count("pk"),
-            id_sum=Sum("pk"),
-            value_sum=Sum("value"),
-            actions=Count("action", distinct=True),
-        )
-        .order_by("year")
-    )
+    this_year = Q(action_id__in=actions_of(year))
     return {
         "years": [
             {
                 **row,
                 "id_sum": int(row["id_sum"]),
-                "updated_sum": updated[row["year"]],
+                "value_sum": exact(row["value_sum"]),
+                "updated": instant(row["updated"]),
             }
-            for row in per_year
+            for row in entries.values("year").annotate(
+                entries=Count("pk"),
+                id_sum=Sum("pk"),
+                value_sum=Sum("value"),
+                updated=Max("updated_at"),
+                actions=Count("action", distinct=True),
+            )
         ],
-        "counters": list(
+        "counters": _exact(
             entries.values(
                 "year",
-                "result_type__code",
-                "result_type__name",
-                "result_type__unit",
-                "result_type__category",
-                "result_type__order",
-            )
-            .annotate(total=Sum("value"), entries=Count("pk"))
-            .order_by("year", "result_type__order", "result_type__code")
+                type=F("result_type_id"),
+                name=F("result_type__name"),
+                order=F("result_type__order"),
+                **type_fields,
+            ).annotate(total=Sum("value"), entries=Count("pk")),
+            "total",
         ),
-        "priority_counters": list(
-            current.filter(counted)
-            .values(
-                "result_type__code",
-                "result_type__unit",
-                "result_type__category",
-                priority=F("action__plan__priority_id"),
-            )
-            .annotate(total=Sum("value"))
-            .order_by("priority", "result_type__code")
+        "priority_counters": _exact(
+            current.values(priority=F("action__plan__priority_id"), **type_fields).annotate(
+                total=Sum("value")
+            ),
+            "total",
+        ),
+        "plan_counters": _exact(
+            current.values(plan=F("action__plan_id"), **type_fields).annotate(total=Sum("value")), "total"
         ),
         "priorities": list(
             current.values(
                 priority=F("action__plan__priority_id"),
-                plan__priority__code=F("action__plan__priority__code"),
-                plan__priority__number=F("action__plan__priority__number"),
-                plan__priority__name=F("action__plan__priority__name"),
-                plan__priority__cycle__code=F("action__plan__priority__cycle__code"),
-            )
-            .annotate(actions=Count("action", distinct=True))
-            .order_by("plan__priority__cycle__code", "plan__priority__number")
-        ),
-        "plan_counters": list(
-            current.filter(counted)
-            .values(
-                "result_type__code", "result_type__unit", "result_type__category", plan=F("action__plan_id")
-            )
-            .annotate(total=Sum("value"))
-            .order_by("plan", "result_type__code")
+                code=F("action__plan__priority__code"),
+                number=F("action__plan__priority__number"),
+                name=F("action__plan__priority__name"),
+                cycle=F("action__plan__priority__cycle__code"),
+            ).annotate(actions=Count("action", distinct=True))
         ),
         "plans": list(
             current.values(
                 plan=F("action__plan_id"),
-                plan__code=F("action__plan__code"),
-                plan__name=F("action__plan__name"),
-                plan__priority__code=F("action__plan__priority__code"),
-            )
-            .annotate(actions=Count("action", distinct=True))
-            .order_by("plan__code")
+                code=F("action__plan__code"),
+                name=F("action__plan__name"),
+                priority=F("action__plan__priority__code"),
+            ).annotate(actions=Count("action", distinct=True))
         ),
         "participation": list(
             Participation.objects.filter(organisation__kind__in=COUNTRY_KINDS)
-            .filter(Q(action_id__in=actions_of(year)) | Q(action_id__in=actions_of(year - 1)))
-            .values("organisation", "organisation__code", "organisation__name", "organisation__kind")
+            .filter(this_year | Q(action_id__in=actions_of(year - 1)))
+            .values(
+                "organisation",
+                code=F("organisation__code"),
+                name=F("organisation__name"),
+                kind=F("organisation__kind"),
+            )
             .annotate(
-                actions=Count("action", distinct=True, filter=Q(action_id__in=actions_of(year))),
-                led=Count("pk", filter=Q(action_id__in=actions_of(year), role=ParticipationRole.LEADER)),
-                co_led=Count(
-                    "pk", filter=Q(action_id__in=actions_of(year), role=ParticipationRole.CO_LEADER)
-                ),
+                actions=Count("action", distinct=True, filter=this_year),
+                led=Count("pk", filter=this_year & Q(role=ParticipationRole.LEADER)),
+                co_led=Count("pk", filter=this_year & Q(role=ParticipationRole.CO_LEADER)),
                 previous_actions=Count("action", distinct=True, filter=Q(action_id__in=actions_of(year - 1))),
             )
-            .order_by("organisation__code")
+            .order_by()
         ),
-        "reported": list(
-            current.values("organisation")
-            .annotate(entries=Count("pk"), arrests=Sum("value", filter=Q(result_type__code="arrests")))
-            .order_by("organisation")
-        ),
+        "reported": [
+            {**row, "arrests": exact(row["arrests"]) if row["arrests"] is not None else None}
+            for row in current.values("organisation").annotate(
+                entries=Count("pk"), arrests=Sum("value", filter=Q(result_type__code="arrests"))
+            )
+        ],
     }
 
 
 def reference_compile(*, year: int, priority: PriorityCrimeArea | None = None) -> Compiled:
-    """What `compile_figures` must give, computed from the entries."""
-    priority_id = priority.pk if priority is not None else None
-    rows = {  # the sums to the thousandth (SQLite sums decimals as floats)
-        name: [{key: exact(value) for key, value in row.items()} for row in group]
-        for name, group in reference_rows(year, priority_id).items()
-    }
-    return Compiled(figures=_shape(year, priority, rows), checksum=_checksum(year, priority_id, rows))
+    """What `compile_figures` must give, computed from the entries by other queries."""
+    return figures_of(year, priority, reference_rows(year, priority.pk if priority is not None else None))

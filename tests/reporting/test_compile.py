@@ -1,17 +1,22 @@
-"""The factsheet figures from the demo data: DOMAIN.md's published results, exactly.
+"""The factsheet figures from the demo data: DOMAIN.md's published results, exactly, and the
+same figures and checksum as the oracle (`tests/reporting/reference.py`, other queries).
 
 The demo is loaded once for the module (`demo_data`); each test runs in its own savepoint.
 """
 
+import copy
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import Sum
 
+from oap import services
 from oap.choices import EntryStatus
-from oap.models import PriorityCrimeArea, ResultEntry
-from reporting.compile import HEADLINE_KEYS, QUERY_COUNT, compile_figures
+from oap.models import OperationalAction, OperationalActionPlan, PriorityCrimeArea, ResultEntry
+from reporting.compile import FIGURES_FORMAT, HEADLINE_KEYS, QUERY_COUNT, compile_figures, sum_mismatches
 from tests.published import ASSETS_OVER_EUR, DRUGS_OVER_KG, EXACT
+from tests.reporting.reference import reference_compile
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +145,82 @@ def test_a_priority_factsheet_covers_that_priority_only(figures):
 def test_the_compile_makes_its_fixed_number_of_queries(django_assert_num_queries):
     with django_assert_num_queries(QUERY_COUNT):
         compile_figures(year=2023)
+
+
+def assert_compile_equals_the_oracle(priorities=()):
+    for year in (2022, 2023):
+        for priority in (None, *priorities):
+            assert compile_figures(year=year, priority=priority) == reference_compile(
+                year=year, priority=priority
+            )
+
+
+def test_the_compile_equals_the_oracle_for_every_scope(figures):
+    assert figures[2023].figures["format"] == FIGURES_FORMAT == 3
+    assert_compile_equals_the_oracle(priorities=PriorityCrimeArea.objects.all())
+
+
+def test_the_checksum_follows_updated_at_alone(figures):
+    entry = ResultEntry.objects.filter(year=2023, status=EntryStatus.VALIDATED).order_by("updated_at").first()
+    entry.save()  # same value: only updated_at changes
+    after = compile_figures(year=2023)
+    assert after.figures == figures[2023].figures and after.checksum != figures[2023].checksum
+    assert after == reference_compile(year=2023)
+
+
+def test_an_action_moved_to_another_plan_takes_its_results_along(figures):
+    before = figures[2023].figures
+    action = OperationalAction.objects.filter(
+        results__year=2023, results__status=EntryStatus.VALIDATED
+    ).first()
+    source = action.plan.priority
+    target = OperationalActionPlan.objects.exclude(priority=source).filter(start_year=2022).first()
+    services.action_update(action=action, by=None, plan=target)
+    after = compile_figures(year=2023).figures
+    assert after["headline"] == before["headline"]  # the totals stay, the breakdowns move
+    assert after["by_plan"] != before["by_plan"] and after["by_priority"] != before["by_priority"]
+    assert sum_mismatches(after) == []
+    assert_compile_equals_the_oracle(priorities=[source, target.priority])
+
+
+def test_a_returned_entry_leaves_every_figure_it_counted_in(figures):
+    entry = ResultEntry.objects.filter(
+        year=2023, status=EntryStatus.VALIDATED, result_type__code="arrests"
+    ).first()
+    services.result_return(entry=entry, by=None, reason="Check the figure.")
+    after = compile_figures(year=2023)
+    assert after.figures["headline"]["arrests"] == 13871 - int(entry.value)
+    assert after.figures["entries"] == figures[2023].figures["entries"] - 1
+    assert sum_mismatches(after.figures) == []
+    assert_compile_equals_the_oracle(priorities=[entry.action.plan.priority])
+
+
+def test_the_sums_of_the_published_figures_match(figures):
+    drugs = PriorityCrimeArea.objects.get(cycle__code="2022-2025", code="DRUGS")
+    for compiled in (figures[2022], figures[2023], compile_figures(year=2023, priority=drugs)):
+        assert sum_mismatches(compiled.figures) == []
+
+
+@pytest.mark.parametrize("breakdown", ["by_plan", "by_priority"])
+@pytest.mark.parametrize("key", ["arrests", "assets_seized_eur", "drugs_seized_kg", "operational_actions"])
+def test_a_breakdown_that_does_not_add_up_is_named(figures, breakdown, key):
+    data = copy.deepcopy(figures[2023].figures)
+    data[breakdown][-1][key] += 0.001 if key == "drugs_seized_kg" else 1
+    assert sum_mismatches(data) == [
+        f"{key}: headline {data['headline'][key]} but the sum {breakdown} is "
+        f"{sum(Decimal(str(row[key])) for row in data[breakdown]).normalize():f}"
+    ]
+
+
+def test_nothing_but_the_entries_stands_behind_the_figures():
+    """Migration 0008 dropped the rollup tables, the data version and the triggers that kept them."""
+    tables = connection.introspection.table_names()
+    assert [name for name in tables if name.startswith("oap_rollup") or name == "oap_datastamp"] == []
+    triggers = {
+        "postgresql": "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal",
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+    }[connection.vendor]
+    with connection.cursor() as cursor:
+        cursor.execute(triggers)
+        names = [name for (name,) in cursor.fetchall()]
+    assert [name for name in names if name.startswith(("oap_rollups", "oap_datastamp"))] == []

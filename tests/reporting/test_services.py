@@ -118,10 +118,13 @@ def test_a_changed_entry_gives_a_new_checksum_and_new_files(analyst, compile_now
 
 
 def test_a_failure_in_the_final_transaction_leaves_nothing_half_written(analyst, monkeypatch, compile_now):
-    def boom():
+    store = services._store
+
+    def boom(*args, **kwargs):
+        store(*args, **kwargs)  # figures and files written, not yet committed
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(services, "_test_pause", boom)  # fails after figures and files were written
+    monkeypatch.setattr(services, "_store", boom)
     factsheet = compile_now(by=analyst, year=2023)
     assert factsheet.status == FactsheetStatus.FAILED
     assert "disk on fire" in factsheet.error
@@ -132,6 +135,45 @@ def test_a_failure_in_the_final_transaction_leaves_nothing_half_written(analyst,
     compile_factsheet_task.apply(args=[factsheet.pk])  # the retry completes it
     factsheet.refresh_from_db()
     assert factsheet.status == FactsheetStatus.COMPILED and factsheet.files.count() == 4
+
+
+def _tampered(compile_figures, key: str, breakdown: str):
+    """`compile_figures`, but one row of `breakdown` gives `key` one more than the entries say."""
+
+    def compile_tampered(**kwargs):
+        compiled = compile_figures(**kwargs)
+        compiled.figures[breakdown][0][key] += 1
+        return compiled
+
+    return compile_tampered
+
+
+@pytest.mark.parametrize(
+    ("key", "breakdown"),
+    [("arrests", "by_plan"), ("drugs_seized_kg", "by_priority"), ("operational_actions", "by_plan")],
+)
+def test_figures_whose_headline_is_not_the_sum_of_a_breakdown_are_never_stored(
+    analyst, monkeypatch, compile_now, key, breakdown
+):
+    monkeypatch.setattr(services, "compile_figures", _tampered(services.compile_figures, key, breakdown))
+    factsheet = compile_now(by=analyst, year=2023)
+    assert factsheet.status == FactsheetStatus.FAILED
+    assert factsheet.error.startswith("FiguresMismatch: The headline differs from the sum of its breakdowns")
+    assert f"{key}: headline " in factsheet.error and f"the sum {breakdown} is" in factsheet.error
+    assert factsheet.figures == {} and factsheet.checksum == "" and not factsheet.files.exists()
+
+
+def test_a_mismatch_leaves_the_version_compiled_before_as_it_was(analyst, monkeypatch, compile_now):
+    good = compile_now(by=analyst, year=2023)
+    entry = ResultEntry.objects.filter(year=2023, status=EntryStatus.VALIDATED).first()
+    ResultEntry.objects.filter(pk=entry.pk).update(value=entry.value + 1)  # new inputs to compile
+    monkeypatch.setattr(
+        services, "compile_figures", _tampered(services.compile_figures, "arrests", "by_priority")
+    )
+    failed = compile_now(by=analyst, year=2023)
+    assert failed.pk == good.pk and failed.status == FactsheetStatus.FAILED
+    assert (failed.figures, failed.checksum) == (good.figures, good.checksum)
+    assert {f.file.name for f in failed.files.all()} == {f.file.name for f in good.files.all()}
 
 
 def test_publish_locks_the_year_and_freezes_the_version(analyst, compile_now):

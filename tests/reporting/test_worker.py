@@ -79,7 +79,6 @@ def celery_worker_env(settings, tmp_path):
         "CELERY_VISIBILITY_TIMEOUT": "3",
         "CELERY_RESTORE_INTERVAL": "1",
         "CELERY_RESTORE_THROTTLE": "1",
-        "REPORTING_TEST_PAUSE_SECONDS": "0",
         "PYTHONUNBUFFERED": "1",
     }
     conf = celery_app.conf
@@ -88,13 +87,16 @@ def celery_worker_env(settings, tmp_path):
     celery_app.control.purge()  # nothing left over from an earlier run
     workers = []
 
-    def start(**extra) -> subprocess.Popen:
+    def start(*, pause: float | None = None) -> subprocess.Popen:
+        """A worker; with `pause`, one whose compiles sleep that long inside their final
+        transaction (`tests/reporting/paused_worker.py`)."""
         path = tmp_path / f"worker-{len(workers)}.log"
         log = open(path, "wb")  # noqa: SIM115 - closed in the teardown
+        entry = ["celery"] if pause is None else ["tests.reporting.paused_worker", str(pause)]
         command = [
             sys.executable,
             "-m",
-            "celery",
+            *entry,
             "-A",
             "empact_tracker",
             "worker",
@@ -111,7 +113,7 @@ def celery_worker_env(settings, tmp_path):
         process = subprocess.Popen(
             command,
             cwd=django_settings.BASE_DIR,
-            env={**env, **extra},
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -217,11 +219,15 @@ def test_a_worker_killed_mid_compile_leaves_nothing_half_written_and_the_task_is
     celery_worker_env, data
 ):
     # worker A pauses inside the compile's final transaction (figures and files written, not committed)
-    worker_a = celery_worker_env.start(REPORTING_TEST_PAUSE_SECONDS="300")
+    worker_a = celery_worker_env.start(pause=300)
     factsheet = factsheet_request_compile(by=None, year=2023)
     wait_for(
-        lambda: status_of(factsheet.pk).progress >= PROGRESS_RENDERED and _open_transactions() > 0,
-        "worker A to hold the compile's transaction open",
+        lambda: (
+            status_of(factsheet.pk).progress >= PROGRESS_RENDERED
+            and "written, not committed" in celery_worker_env.logs()
+            and _open_transactions() > 0
+        ),
+        "worker A to hold the compile's transaction open, its figures and files written",
         celery_worker_env.logs,
     )
     os.kill(worker_a.pid, signal.SIGKILL)
