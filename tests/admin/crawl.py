@@ -66,7 +66,7 @@ def _scopes(user, model):
     """(visible, writable) querysets of `model` for `user`, from `oap.access`."""
     rows = model._default_manager.all()
     if model is Factsheet:
-        visible = rows.filter(access.reports_visible_q(user))
+        visible = access.restrict(rows, user, "view")
         writable = rows.exclude(status="published") if user.is_superuser else rows.none()
         return visible, writable
     visible = access.restrict(rows, user, "view")

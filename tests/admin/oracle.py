@@ -12,6 +12,7 @@ from __future__ import annotations
 from oap import access
 from oap.choices import EntryStatus
 from oap.models import ImportJob, OperationalAction, OperationalActionPlan, ResultEntry, User, YearLock
+from reporting import access as reports
 from reporting.models import Factsheet, FactsheetFile
 
 from .digest import Change
@@ -51,7 +52,7 @@ def allowed(user, change: Change) -> bool:
     if model in (Factsheet, FactsheetFile):
         if change.kind == "delete":
             return user.is_superuser
-        return access.can_compile_reports(user) or access.can_publish_reports(user)
+        return reports.can_compile(user) or reports.can_publish(user)
     if model is ImportJob:  # uploaded and confirmed by its author; deleted by whom the rule allows
         if change.kind == "delete":
             return access.can(user, "delete", row)

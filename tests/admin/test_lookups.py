@@ -67,7 +67,7 @@ def shown(response) -> tuple:
 def visible_pks(user, model) -> set:
     rows = model._default_manager.all()
     if model is Factsheet:
-        return set(rows.filter(access.reports_visible_q(user)).values_list("pk", flat=True))
+        return set(access.restrict(rows, user, "view").values_list("pk", flat=True))
     return set(access.restrict(rows, user).values_list("pk", flat=True))
 
 

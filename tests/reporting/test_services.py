@@ -11,10 +11,10 @@ from django.db import IntegrityError, transaction
 
 from empact_tracker.celery import NIGHTLY_COMPILE
 from empact_tracker.celery import app as celery_app
-from oap import access
 from oap import services as oap_services
 from oap.choices import EntryStatus, UserRole
 from oap.models import Organisation, PriorityCrimeArea, ResultEntry, YearLock
+from reporting import access as reports
 from reporting import services
 from reporting.choices import FactsheetStatus, FileKind
 from reporting.models import Factsheet, FactsheetFile
@@ -40,15 +40,15 @@ def es_analyst(demo_data):
 def test_who_may_compile_read_drafts_and_publish(demo_users, es_analyst):
     analyst, admin = demo_users["europol.analyst"], demo_users["admin"]
     coordinator, partner = demo_users["es.coordinator"], demo_users["co.partner"]
-    assert access.can_compile_reports(analyst) and access.can_publish_reports(analyst)
-    assert access.can_compile_reports(admin) and access.can_publish_reports(admin)
-    assert access.can_compile_reports(es_analyst) and access.can_read_report_drafts(es_analyst)
-    assert not access.can_publish_reports(es_analyst)
+    assert reports.can_compile(analyst) and reports.can_publish(analyst)
+    assert reports.can_compile(admin) and reports.can_publish(admin)
+    assert reports.can_compile(es_analyst) and reports.can_read_drafts(es_analyst)
+    assert not reports.can_publish(es_analyst)
     for user in (coordinator, partner):
         assert (
-            not access.can_compile_reports(user)
-            and not access.can_read_report_drafts(user)
-            and not access.can_publish_reports(user)
+            not reports.can_compile(user)
+            and not reports.can_read_drafts(user)
+            and not reports.can_publish(user)
         )
 
 
