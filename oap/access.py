@@ -190,9 +190,24 @@ def entry_visible_q(user) -> Q:
     OperationalAction = _model("OperationalAction")
 
     visible_actions = OperationalAction.objects.filter(action_visible_q(user)).values("pk")
-    return Q(action_id__in=visible_actions) & (
-        Q(status=EntryStatus.VALIDATED) | Q(organisation=organisation) | _reviewed_by_q(organisation)
-    )
+    return Q(action_id__in=visible_actions) & (Q(status=EntryStatus.VALIDATED) | unvalidated_visible_q(user))
+
+
+def unvalidated_visible_q(user) -> Q:
+    """Whose figures not yet validated the user may see, as a Q on `organisation` and `action`: their
+    own organisation's, those they review (the actions it leads, the plans it drives), every one
+    for the hub.
+
+    It filters result entries, and equally the participations (an organisation in an action) —
+    so a completeness cell says what stands of another organisation's figures only to those who
+    may see them.
+    """
+    if sees_everything(user):
+        return EVERYTHING
+    organisation = organisation_of(user)
+    if organisation is None:
+        return NOTHING
+    return Q(organisation=organisation) | _reviewed_by_q(organisation)
 
 
 def _reviewed_by_q(organisation) -> Q:
@@ -249,6 +264,8 @@ def _model_scope(model: type[Model], user, action: str) -> Q:
         if action == "validate":
             return entry_validatable_q(user)
         return entry_changeable_q(user, action)
+    if label == "oap.ReportingPeriod" and action != "view":  # deadlines are set by the hub
+        return EVERYTHING if sees_everything(user) else NOTHING
     if label == "oap.ImportJob":  # one's own uploads; the hub and superusers see all
         if sees_everything(user):
             return EVERYTHING
@@ -352,6 +369,67 @@ def can_manage_years(user) -> bool:
     YearLock = _model("YearLock")
 
     return sees_everything(user) and role_allows(user, "add", YearLock)
+
+
+# --- one user's own rows; readers standing for an organisation -------------------------------
+
+
+def own_q(user, field: str = "user") -> Q:
+    """A user's own rows (their notifications, their preferences): nobody else's, not even for
+    superusers or the hub — what someone was told is theirs."""
+    if user is None or not user.is_authenticated or not user.is_active or user.pk is None:
+        return NOTHING
+    return Q(**{field: user.pk})
+
+
+def can_manage_webhooks(user) -> bool:
+    """Partner systems' webhooks (endpoints, secrets, delivery logs) are registered by the hub."""
+    return sees_everything(user) and user.has_perm("notifications.change_webhook")
+
+
+class OrganisationReader:
+    """Reads as `organisation` does: what its members with the viewer role see.
+
+    For deliveries that go to an organisation rather than to a person (its webhook): every
+    question about what it may see is asked of this rule through the usual functions,
+    `can(OrganisationReader(org), "view", entry)`.
+    """
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    is_superuser = False
+    pk = None
+
+    def __init__(self, organisation):
+        from .choices import UserRole
+
+        self.organisation = organisation
+        self.organisation_id = organisation.pk
+        self.role = UserRole.VIEWER
+        self._perms = None
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        if obj is not None:
+            app_label, _, codename = perm.partition(".")
+            action, _, model_name = codename.partition("_")
+            opts = obj._meta
+            if (app_label, model_name) != (opts.app_label, opts.model_name) or action not in ACTIONS:
+                return False
+            return can(self, action, obj)
+        if self._perms is None:
+            from django.contrib.auth.models import Permission
+
+            self._perms = {
+                f"{app}.{codename}"
+                for app, codename in Permission.objects.filter(group__name=self.role).values_list(
+                    "content_type__app_label", "codename"
+                )
+            }
+        return perm in self._perms
+
+    def __str__(self) -> str:
+        return f"{self.organisation.code} (as an organisation)"
 
 
 # --- reports (yearly factsheets) ----------------------------------------------------------
