@@ -51,7 +51,7 @@ def _completeness_url(year: int, half_year, **query) -> str:
 
 def _entry_item(item: Item, notification, seen: Seen) -> None:
     data = notification.event.data
-    entry = seen.entries.get(notification.event.entry_id)
+    entry = seen.entry(notification.event)
     if entry is None:
         item.shown = False
         return
