@@ -124,7 +124,7 @@ def _deadline_item(user, period) -> dict:
         parts.append(
             f"{organisation.code} still owes figures in {owed} action{'s' * (owed != 1)}"
             if owed
-            else f"{organisation.code} has submitted all its figures"
+            else f"{organisation.code} owes no figures"
         )
     query = {"year": period.year, **({"half_year": period.half_year} if period.half_year else {})}
     return {
