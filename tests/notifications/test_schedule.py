@@ -42,3 +42,21 @@ def test_the_dashboard_shows_the_deadlines_and_what_the_organisation_owes(world,
     assert "2024: results due" in panel and "in 10 days" in panel
     assert "CO still owes figures in 3 actions" in panel
     assert "/reports/completeness/?year=" in panel
+
+
+def test_the_command_does_what_the_beat_does_once(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    today = datetime.date.today()
+    ReportingPeriod.objects.create(  # CO and DR owe 2024 figures; their coordinators are reminded
+        year=2024,
+        results_due=today + datetime.timedelta(days=5),
+        validation_closes=today + datetime.timedelta(days=35),
+    )
+    first, second = StringIO(), StringIO()
+    call_command("notifications_run", "--weekly", stdout=first)
+    call_command("notifications_run", "--weekly", stdout=second)
+    assert first.getvalue().startswith("reminders 2, weekly digests 2;")  # tcin, driver; driver, hub
+    assert second.getvalue().startswith("reminders 0, weekly digests 0;")
