@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from oap import access, events
+from oap.backends import OrganisationReader
 from oap.choices import ParticipationRole, UserRole
 from oap.models import OperationalAction, Organisation, Participation, ResultEntry, User
 from reporting.models import Factsheet
@@ -95,9 +96,7 @@ def recipients(event: Event) -> list[User]:
 def webhooks_for(event: Event):
     """The active webhooks subscribed to the event's kind whose organisation may see it."""
     for webhook in Webhook.objects.filter(active=True).select_related("organisation").order_by("pk"):
-        if event.kind in webhook.events and event_visible(
-            access.OrganisationReader(webhook.organisation), event
-        ):
+        if event.kind in webhook.events and event_visible(OrganisationReader(webhook.organisation), event):
             yield webhook
 
 

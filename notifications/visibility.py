@@ -1,6 +1,6 @@
 """What a recipient may be told of: asked of `oap.access` for each recipient, at each delivery.
 
-A recipient is a user or, for a webhook, its organisation (`access.OrganisationReader`). Nothing
+A recipient is a user or, for a webhook, its organisation (`oap.backends.OrganisationReader`). Nothing
 here decides visibility: it asks the access rule about the rows an event or a notification names.
 """
 

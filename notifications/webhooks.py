@@ -40,7 +40,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from oap import access, events
+from oap import events
+from oap.backends import OrganisationReader
 from oap.formats import plain
 
 from .choices import DeliveryStatus, EventKind
@@ -238,7 +239,7 @@ def deliver(delivery_id: int, *, now=None) -> str | None:
         "event__factsheet__priority",
     ).get(pk=delivery_id)
     webhook, event = delivery.webhook, delivery.event
-    if not webhook.active or not event_visible(access.OrganisationReader(webhook.organisation), event):
+    if not webhook.active or not event_visible(OrganisationReader(webhook.organisation), event):
         WebhookDelivery.objects.filter(pk=delivery_id).update(status=DeliveryStatus.WITHHELD, claimed_at=None)
         return DeliveryStatus.WITHHELD
     body = payload(delivery)

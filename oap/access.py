@@ -371,7 +371,7 @@ def can_manage_years(user) -> bool:
     return sees_everything(user) and role_allows(user, "add", YearLock)
 
 
-# --- one user's own rows; readers standing for an organisation -------------------------------
+# --- one user's own rows; the hub's webhooks ----------------------------------------------
 
 
 def own_q(user, field: str = "user") -> Q:
@@ -385,51 +385,6 @@ def own_q(user, field: str = "user") -> Q:
 def can_manage_webhooks(user) -> bool:
     """Partner systems' webhooks (endpoints, secrets, delivery logs) are registered by the hub."""
     return sees_everything(user) and user.has_perm("notifications.change_webhook")
-
-
-class OrganisationReader:
-    """Reads as `organisation` does: what its members with the viewer role see.
-
-    For deliveries that go to an organisation rather than to a person (its webhook): every
-    question about what it may see is asked of this rule through the usual functions,
-    `can(OrganisationReader(org), "view", entry)`.
-    """
-
-    is_authenticated = True
-    is_active = True
-    is_anonymous = False
-    is_superuser = False
-    pk = None
-
-    def __init__(self, organisation):
-        from .choices import UserRole
-
-        self.organisation = organisation
-        self.organisation_id = organisation.pk
-        self.role = UserRole.VIEWER
-        self._perms = None
-
-    def has_perm(self, perm: str, obj=None) -> bool:
-        if obj is not None:
-            app_label, _, codename = perm.partition(".")
-            action, _, model_name = codename.partition("_")
-            opts = obj._meta
-            if (app_label, model_name) != (opts.app_label, opts.model_name) or action not in ACTIONS:
-                return False
-            return can(self, action, obj)
-        if self._perms is None:
-            from django.contrib.auth.models import Permission
-
-            self._perms = {
-                f"{app}.{codename}"
-                for app, codename in Permission.objects.filter(group__name=self.role).values_list(
-                    "content_type__app_label", "codename"
-                )
-            }
-        return perm in self._perms
-
-    def __str__(self) -> str:
-        return f"{self.organisation.code} (as an organisation)"
 
 
 # --- reports (yearly factsheets) ----------------------------------------------------------
