@@ -1,8 +1,8 @@
 """Notifications in the admin: each user's own list (read, mark read), their settings, and the hub's
 webhooks with their delivery log and a "send test event" button.
 
-Who sees what is asked of `oap.access`: one's own notifications only (`own_q`, through
-`services.notifications_of`), webhooks for the hub (`can_manage_webhooks`). Every notification is
+Who sees what is `notifications.access`'s answer (built on `oap.access`): one's own notifications
+only (through `services.notifications_of`), webhooks for the hub (`can_manage_webhooks`). Every notification is
 rendered for its reader at the moment it is shown (`rendering.render`).
 """
 
@@ -11,15 +11,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from oap import access
-
 from . import services
+from .access import can_manage_webhooks
 from .choices import WEBHOOK_EVENTS, Kind, Mode
 from .models import Notification, Webhook, WebhookDelivery
 from .rendering import render
@@ -33,9 +32,30 @@ def _staff(request) -> bool:
     return user.is_active and user.is_staff
 
 
+class ReadFilter(admin.SimpleListFilter):
+    title = _("read")
+    parameter_name = "read"
+
+    def lookups(self, request, model_admin):
+        return (("no", _("Unread")), ("yes", _("Read")))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("no", "yes"):
+            return queryset.filter(read_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    """A user's own notifications: a page to read them and mark them read, and their settings."""
+    """A user's own notifications: the admin's list to read them and mark them read (each rendered
+    for its reader as it is shown), a page per notification, and the user's settings."""
+
+    list_display = ("created_at", "message", "state")
+    list_display_links = None
+    list_filter = (ReadFilter, "kind")
+    list_per_page = PAGE_SIZE
+    actions = ("mark_read", "mark_unread")
+    change_list_template = "admin/notifications/notification/change_list.html"
 
     def get_queryset(self, request):
         return services.notifications_of(request.user).select_related("event", "period")
@@ -56,51 +76,57 @@ class NotificationAdmin(admin.ModelAdmin):
         return False
 
     def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
-            path(
-                "settings/",
-                self.admin_site.admin_view(self.settings_view),
-                name=f"{info[0]}_{info[1]}_settings",
-            ),
+            path("settings/", self.admin_site.admin_view(self.settings_view), name=f"{info}_settings"),
+            path("read-all/", self.admin_site.admin_view(self.read_all_view), name=f"{info}_read_all"),
             *super().get_urls(),
         ]
 
-    def _context(self, request, **extra) -> dict:
-        return {**self.admin_site.each_context(request), "opts": self.opts, **extra}
+    def get_changelist_instance(self, request):
+        """The page's notifications, rendered at once for their reader (a few queries per page)."""
+        changelist = super().get_changelist_instance(request)
+        for notification, item in zip(
+            changelist.result_list, render(request.user, changelist.result_list), strict=True
+        ):
+            notification.item = item
+        return changelist
+
+    @admin.display(description=_("notification"))
+    def message(self, obj):
+        item = obj.item
+        subject = format_html('<a href="{}">{}</a>', item.url, item.subject) if item.url else item.subject
+        link = reverse("admin:notifications_notification_change", args=[obj.pk])
+        lines = format_html_join("", "<br>{}", ((line,) for line in item.lines))
+        return format_html('<strong>{}</strong>{} <a href="{}" class="open">(open)</a>', subject, lines, link)
+
+    @admin.display(description=_("read"), ordering="read_at")
+    def state(self, obj):
+        return _("read") if obj.read_at else format_html("<strong>{}</strong>", _("unread"))
+
+    @admin.action(description=_("Mark the selected notifications read"))
+    def mark_read(self, request, queryset):
+        changed = services.mark_read(user=request.user, ids=queryset.values_list("pk", flat=True))
+        messages.success(request, f"{changed} notification{'s' * (changed != 1)} marked read.")
+
+    @admin.action(description=_("Mark the selected notifications unread"))
+    def mark_unread(self, request, queryset):
+        changed = services.mark_read(user=request.user, ids=queryset.values_list("pk", flat=True), read=False)
+        messages.success(request, f"{changed} notification{'s' * (changed != 1)} marked unread.")
 
     def changelist_view(self, request, extra_context=None):
-        if not self.has_view_permission(request):
-            raise Http404("Not found.")
-        if request.method == "POST":
-            ids = None if "all" in request.POST else request.POST.getlist("ids")
-            read = request.POST.get("read", "1") == "1"
-            changed = services.mark_read(user=request.user, ids=ids, read=read)
-            messages.success(
-                request,
-                f"{changed} notification{'s' * (changed != 1)} marked {'read' if read else 'unread'}.",
-            )
-            return HttpResponseRedirect(request.get_full_path())
-        notifications = self.get_queryset(request)
-        unread = notifications.unread().count()
-        shown = request.GET.get("show", "")
-        if shown == "unread":
-            notifications = notifications.unread()
-        kind = request.GET.get("kind", "")
-        if kind in Kind.values:
-            notifications = notifications.filter(kind=kind)
-        page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
-        context = self._context(
-            request,
-            title="Your notifications",
-            items=render(request.user, page.object_list),
-            page=page,
-            unread=unread,
-            show=shown,
-            kind=kind,
-            kinds=Kind.choices,
-        )
-        return TemplateResponse(request, "notifications/list.html", context)
+        unread = services.notifications_of(request.user).unread().count()
+        extra = {"title": "Your notifications", "unread": unread, **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def read_all_view(self, request):
+        if request.method == "POST" and self.has_view_permission(request):
+            changed = services.mark_read(user=request.user)
+            messages.success(request, f"{changed} notification{'s' * (changed != 1)} marked read.")
+        return HttpResponseRedirect(reverse("admin:notifications_notification_changelist"))
+
+    def _context(self, request, **extra) -> dict:
+        return {**self.admin_site.each_context(request), "opts": self.opts, **extra}
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         notification = self.get_queryset(request).filter(pk=unquote(object_id)).first()
@@ -192,7 +218,7 @@ class WebhookForm(forms.ModelForm):
 
 class HubOnlyMixin:
     def _hub(self, request) -> bool:
-        return access.can_manage_webhooks(request.user)
+        return can_manage_webhooks(request.user)
 
     def has_module_permission(self, request):
         return self._hub(request)

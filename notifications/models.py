@@ -22,7 +22,12 @@ from .choices import WEBHOOK_EVENTS, Batch, DeliveryStatus, EventKind, Kind, Mod
 
 
 class Event(models.Model):
-    """A state change others hear about, recorded once from its outbox message."""
+    """A state change others hear about, recorded once from its outbox message.
+
+    A record of what happened: its links to the domain's rows hold no database constraint, so it
+    never stands in the way of their maintenance (a row deleted sets the link to null through the
+    ORM; a link to a row gone otherwise is read as nothing left to tell).
+    """
 
     key = models.CharField(_("key"), max_length=64, unique=True, help_text=_("The outbox message's task id."))
     kind = models.CharField(_("kind"), max_length=32, choices=EventKind.choices)
@@ -32,16 +37,36 @@ class Event(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     action = models.ForeignKey(
-        "oap.OperationalAction", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "oap.OperationalAction",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     entry = models.ForeignKey(
-        "oap.ResultEntry", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "oap.ResultEntry",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     organisation = models.ForeignKey(
-        "oap.Organisation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "oap.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     factsheet = models.ForeignKey(
-        "reporting.Factsheet", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "reporting.Factsheet",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     data = models.JSONField(_("data"), default=dict, blank=True, help_text=_("What was true at the change."))
 

@@ -23,6 +23,7 @@ from oap.choices import ParticipationRole, UserRole
 from oap.models import OperationalAction, Organisation, Participation, ResultEntry, User
 from reporting.models import Factsheet
 
+from .access import notification_scope
 from .choices import KIND_OF_EVENT, Batch, DeliveryStatus, Kind, Mode
 from .models import Email, Event, Notification, Preference, Webhook, WebhookDelivery
 from .visibility import event_visible
@@ -166,8 +167,8 @@ def _waiting_email(user, batch: str, now) -> Email:
 
 
 def notifications_of(user):
-    """The user's own notifications (nobody else's: `oap.access.own_q`)."""
-    return Notification.objects.filter(access.own_q(user))
+    """The user's own notifications (nobody else's: `notifications.access.notification_scope`)."""
+    return Notification.objects.filter(notification_scope(user))
 
 
 def mark_read(*, user, ids=None, read: bool = True) -> int:

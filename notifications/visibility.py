@@ -22,7 +22,7 @@ def event_visible(reader, event) -> bool:
             entries = entries.filter(access.unvalidated_visible_q(reader))
         return event.entry_id is not None and entries.exists()
     if event.kind == events.FACTSHEET_PUBLISHED:
-        factsheets = Factsheet.objects.filter(access.reports_visible_q(reader), pk=event.factsheet_id)
+        factsheets = Factsheet.objects.visible_to(reader).filter(pk=event.factsheet_id)
         return event.factsheet_id is not None and factsheets.exists()
     if event.kind == events.ACTION_CHANGED:
         actions = OperationalAction.objects.filter(pk=event.action_id)

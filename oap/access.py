@@ -371,22 +371,6 @@ def can_manage_years(user) -> bool:
     return sees_everything(user) and role_allows(user, "add", YearLock)
 
 
-# --- one user's own rows; the hub's webhooks ----------------------------------------------
-
-
-def own_q(user, field: str = "user") -> Q:
-    """A user's own rows (their notifications, their preferences): nobody else's, not even for
-    superusers or the hub — what someone was told is theirs."""
-    if user is None or not user.is_authenticated or not user.is_active or user.pk is None:
-        return NOTHING
-    return Q(**{field: user.pk})
-
-
-def can_manage_webhooks(user) -> bool:
-    """Partner systems' webhooks (endpoints, secrets, delivery logs) are registered by the hub."""
-    return sees_everything(user) and user.has_perm("notifications.change_webhook")
-
-
 # --- reports (yearly factsheets) ----------------------------------------------------------
 # Factsheets are aggregates. Published ones are readable by every signed-in user; open versions
 # (draft, compiling, compiled, failed) by analysts (the role holding reporting.compile_factsheet),

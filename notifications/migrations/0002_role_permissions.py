@@ -1,4 +1,4 @@
-"""Webhooks are the hub's: analysts (of the hub, `oap.access.can_manage_webhooks`) register them
+"""Webhooks are the hub's: analysts (of the hub, `notifications.access.can_manage_webhooks`) register them
 and read their delivery logs. Notifications and preferences are each user's own: no permission."""
 
 from django.db import migrations

@@ -152,8 +152,14 @@ def test_the_dashboard_counts_the_unread_ones_and_the_list_marks_them_read(peopl
     )
     listing = client.get("/admin/notifications/notification/").content.decode()
     assert "OA-eu" in listing and 'data-unread="1"' in listing
-    response = client.post("/admin/notifications/notification/", {"all": "1"})
-    assert response.status_code == 302
+    mine = Notification.objects.get(user=driver)
+    selected = {"action": "mark_read", "_selected_action": [mine.pk]}
+    assert client.post("/admin/notifications/notification/", selected).status_code == 302
+    mine.refresh_from_db()
+    assert mine.read_at is not None
+    assert 'data-unread="0"' in client.get("/admin/notifications/notification/?read=yes").content.decode()
+    client.post("/admin/notifications/notification/", {**selected, "action": "mark_unread"})
+    assert client.post("/admin/notifications/notification/read-all/").status_code == 302
     assert not Notification.objects.filter(user=driver, read_at__isnull=True).exists()
     other = Notification.objects.exclude(user=driver).first()
     assert client.get(f"/admin/notifications/notification/{other.pk}/change/").status_code == 404

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from celery.schedules import crontab
+from django.utils import timezone
 
 from empact_tracker.celery import NOTIFICATIONS_SWEEP, REMINDERS, WEEKLY_DIGEST
 from empact_tracker.celery import app as celery_app
@@ -27,7 +28,7 @@ def test_the_beat_sweeps_deliveries_often_and_makes_reminders_and_digests_hourly
 
 def test_the_dashboard_shows_the_deadlines_and_what_the_organisation_owes(world, client):
     _, users = world
-    today = datetime.date.today()
+    today = timezone.localdate()
     ReportingPeriod.objects.create(  # the world's actions run 2022–2025; CO reported nothing for 2024
         year=2024,
         results_due=today + datetime.timedelta(days=10),
@@ -49,7 +50,7 @@ def test_the_command_does_what_the_beat_does_once(world):
 
     from django.core.management import call_command
 
-    today = datetime.date.today()
+    today = timezone.localdate()
     ReportingPeriod.objects.create(  # CO and DR owe 2024 figures; their coordinators are reminded
         year=2024,
         results_due=today + datetime.timedelta(days=5),

@@ -29,7 +29,12 @@ from tests.servers import CeleryProcesses, RedisServer, wait_until, worker_datab
 from .conftest import user
 from .receivers import SMTPServer
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the role groups (data of the migrations) are there, and are back for later tests
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 WORKER = ["--pool", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat"]
 
