@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "outbox",
     "oap",
     "reporting",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -298,6 +299,45 @@ REPORTING_STUCK_AFTER_SECONDS = env.int(
     "REPORTING_STUCK_AFTER_SECONDS", default=CELERY_VISIBILITY_TIMEOUT + CELERY_VISIBILITY_MARGIN
 )
 REPORTING_COMPILE_MAX_REQUEUES = env.int("REPORTING_COMPILE_MAX_REQUEUES", default=3)
+
+# --- E-mail, notifications and webhooks ---------------------------------------------------
+# EMAIL_URL picks Django's e-mail backend: smtp://user:password@host:25, smtp+tls://…:587
+# (STARTTLS), smtp+ssl://…:465; the default consolemail:// prints every e-mail on the console
+# (the embedded default). Credentials in the URL are percent-encoded.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update({key: value for key, value in EMAIL_CONFIG.items() if value not in (None, "")})
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="EMPACT Tracker <empact-tracker@localhost>")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds per SMTP operation
+# The address people reach the service at: links in e-mails and webhook payloads.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Notifications (notifications/): an "immediately" e-mail gathers what happens within
+# NOTIFICATIONS_BATCH_SECONDS (one e-mail for a period's figures submitted together; 0 with
+# tasks run in process, where no beat sends later); the daily digest goes at
+# NOTIFICATIONS_DIGEST_HOUR (local time); reminders NOTIFICATIONS_REMINDER_DAYS before a period's
+# results are due, and once when overdue; the weekly digest on NOTIFICATIONS_DIGEST_WEEKDAY.
+NOTIFICATIONS_BATCH_SECONDS = env.int(
+    "NOTIFICATIONS_BATCH_SECONDS", default=0 if CELERY_TASK_ALWAYS_EAGER else 60
+)
+NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=7)
+NOTIFICATIONS_DIGEST_WEEKDAY = env("NOTIFICATIONS_DIGEST_WEEKDAY", default="mon")
+NOTIFICATIONS_REMINDER_DAYS = env.int("NOTIFICATIONS_REMINDER_DAYS", default=14)
+# Delivery (e-mails and webhooks): the beat sends what is due every NOTIFICATIONS_SWEEP_SECONDS;
+# a failed attempt is retried after NOTIFICATIONS_RETRY_SECONDS, doubling up to
+# NOTIFICATIONS_RETRY_MAX_SECONDS, NOTIFICATIONS_MAX_ATTEMPTS times in all; a sender's claim on a
+# row counts as dead after NOTIFICATIONS_CLAIM_SECONDS (longer than any send: EMAIL_TIMEOUT and
+# WEBHOOK_TIMEOUT bound each step).
+NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=15)
+NOTIFICATIONS_RETRY_SECONDS = env.int("NOTIFICATIONS_RETRY_SECONDS", default=30)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env.int("NOTIFICATIONS_RETRY_MAX_SECONDS", default=3600)
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
+NOTIFICATIONS_CLAIM_SECONDS = env.int("NOTIFICATIONS_CLAIM_SECONDS", default=300)
+# Webhooks: seconds to connect and to wait for the answer; networks a webhook may reach besides
+# public addresses (and over http://): loopback while DEBUG is on, none in production (SSRF).
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10)
+WEBHOOK_ALLOWED_NETWORKS = env.list(
+    "WEBHOOK_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"] if DEBUG else []
+)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

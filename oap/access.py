@@ -179,9 +179,24 @@ def entry_visible_q(user) -> Q:
     OperationalAction = _model("OperationalAction")
 
     visible_actions = OperationalAction.objects.filter(action_visible_q(user)).values("pk")
-    return Q(action_id__in=visible_actions) & (
-        Q(status=EntryStatus.VALIDATED) | Q(organisation=organisation) | _reviewed_by_q(organisation)
-    )
+    return Q(action_id__in=visible_actions) & (Q(status=EntryStatus.VALIDATED) | unvalidated_visible_q(user))
+
+
+def unvalidated_visible_q(user) -> Q:
+    """Whose figures not yet validated the user may see, as a Q on `organisation` and `action`: their
+    own organisation's, those they review (the actions it leads, the plans it drives), every one
+    for the hub.
+
+    It filters result entries, and equally the participations (an organisation in an action) —
+    so a completeness cell says what stands of another organisation's figures only to those who
+    may see them.
+    """
+    if sees_everything(user):
+        return EVERYTHING
+    organisation = organisation_of(user)
+    if organisation is None:
+        return NOTHING
+    return Q(organisation=organisation) | _reviewed_by_q(organisation)
 
 
 def _reviewed_by_q(organisation) -> Q:
@@ -250,6 +265,8 @@ def _model_scope(model: type[Model], user, action: str) -> Q:
         if action == "validate":
             return entry_validatable_q(user)
         return entry_changeable_q(user, action)
+    if label == "oap.ReportingPeriod" and action != "view":  # deadlines are set by the hub
+        return EVERYTHING if sees_everything(user) else NOTHING
     if label == "oap.ImportJob":  # one's own uploads; the hub and superusers see all
         if sees_everything(user):
             return EVERYTHING

@@ -826,3 +826,6 @@ class UserAdmin(OapAdminMixin, DjangoUserAdmin):
         "organisation__name",
     )
     autocomplete_fields = ("organisation",)
+
+
+from . import admin_periods  # noqa: E402, F401  (reporting periods: the hub's deadlines)

@@ -51,3 +51,31 @@ class AccessBackend(ModelBackend):
         if app_label != opts.app_label or model_name != opts.model_name or action not in ACTIONS:
             return False
         return can(user_obj, action, obj)
+
+
+class OrganisationReader:
+    """Reads as `organisation` does, with the viewer role's permissions: for deliveries to an
+    organisation rather than to a person (its webhook). Every question goes to the access rule as
+    for a user: `access.can(OrganisationReader(org), "view", entry)`."""
+
+    is_authenticated = is_active = True
+    is_anonymous = is_superuser = False
+    pk = None
+
+    def __init__(self, organisation, role: str = "viewer"):
+        self.organisation, self.organisation_id, self.role = organisation, organisation.pk, role
+        self._perms = None
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        if obj is not None:
+            raise TypeError("ask access.can(reader, action, obj) about an object")
+        if self._perms is None:
+            permissions = Permission.objects.filter(group__name=self.role)
+            self._perms = {
+                f"{app}.{code}"
+                for app, code in permissions.values_list("content_type__app_label", "codename")
+            }
+        return perm in self._perms
+
+    def __str__(self) -> str:
+        return f"{self.organisation.code} (as an organisation)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.auth.models import AbstractUser, _user_has_perm
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -493,6 +495,88 @@ class YearLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} (locked)"
+
+
+def period_bounds(year: int, half_year: int | None) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of a reporting period: a whole year, or one of its halves."""
+    if half_year == HalfYear.H1:
+        return datetime.date(year, 1, 1), datetime.date(year, 6, 30)
+    if half_year == HalfYear.H2:
+        return datetime.date(year, 7, 1), datetime.date(year, 12, 31)
+    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+
+
+def period_name(year: int, half_year: int | None) -> str:
+    return f"{year} H{half_year}" if half_year else str(year)
+
+
+class ReportingPeriod(models.Model):
+    """A reporting period's deadlines, set by the hub: when its results are due, when validation closes.
+
+    A period is a whole year or, where figures are reported by half-year, one half. The results
+    of a whole-year period are every figure of the year; those of a half-year, that half's figures.
+    """
+
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
+    )
+    half_year = models.PositiveSmallIntegerField(
+        _("half-year"),
+        choices=HalfYear.choices,
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for the whole year."),
+    )
+    results_due = models.DateField(
+        _("results due"), help_text=_("Organisations submit the period's figures by this date.")
+    )
+    validation_closes = models.DateField(
+        _("validation closes"),
+        help_text=_("Action leaders, plan drivers and the hub validate or return them by this date."),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year", "half_year"]
+        verbose_name = _("reporting period")
+        verbose_name_plural = _("reporting periods")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "half_year"],
+                condition=Q(half_year__isnull=False),
+                name="%(app_label)s_%(class)s_unique_half_year",
+                violation_error_message=_("This half-year already has its deadlines; change them there."),
+            ),
+            models.UniqueConstraint(
+                fields=["year"],
+                condition=Q(half_year__isnull=True),
+                name="%(app_label)s_%(class)s_unique_year",
+                violation_error_message=_("This year already has its deadlines; change them there."),
+            ),
+            models.CheckConstraint(
+                condition=Q(half_year__isnull=True) | Q(half_year__in=HalfYear.values),
+                name="%(app_label)s_%(class)s_half_year_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(validation_closes__gte=F("results_due")),
+                name="%(app_label)s_%(class)s_validation_after_due",
+                violation_error_message=_("Validation closes on or after the date the results are due."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: results due {self.results_due:%d %b %Y}"
+
+    @property
+    def name(self) -> str:
+        return period_name(self.year, self.half_year)
+
+    @property
+    def bounds(self) -> tuple[datetime.date, datetime.date]:
+        return period_bounds(self.year, self.half_year)
 
 
 class ImportJob(models.Model):

@@ -6,15 +6,36 @@ not open, a list never holds one.
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from typing import NamedTuple
 
-from django.db.models import Count, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    FilteredRelation,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 
 from . import access
-from .choices import EntryStatus
+from .choices import ActionStatus, EntryStatus, OrganisationKind
+from .completeness import Cell, Completeness
 from .formats import plain
-from .models import ResultEntry, ResultType
+from .models import (
+    OperationalAction,
+    Organisation,
+    Participation,
+    ReportingPeriod,
+    ResultEntry,
+    ResultType,
+    period_bounds,
+)
 from .services import refusal
 
 
@@ -85,3 +106,133 @@ def period_grid(*, user, action, organisation, year: int, half_year: int | None)
         )
 
     return sorted(rows, key=key)
+
+
+# --- reporting periods: deadlines and completeness -------------------------------------------
+
+#: the actions expected to report for a period: running, or run (planned and cancelled ones report nothing)
+REPORTING_STATUSES = (ActionStatus.ONGOING, ActionStatus.COMPLETED, ActionStatus.NOT_COMPLETED)
+
+
+def reporting_deadline(year: int, half_year: int | None = None) -> ReportingPeriod | None:
+    """The deadlines that apply to figures of `year` (and `half_year`): the half-year's own period,
+    else the whole year's; None when the hub has set none."""
+    periods = {p.half_year: p for p in ReportingPeriod.objects.filter(year=year)}
+    return periods.get(half_year) or periods.get(None)
+
+
+def periods_open(on: datetime.date) -> list[ReportingPeriod]:
+    """Periods under way on `on`: begun, and their validation not yet closed; soonest due first."""
+    found = [p for p in ReportingPeriod.objects.filter(validation_closes__gte=on) if p.bounds[0] <= on]
+    return sorted(found, key=lambda p: (p.results_due, p.year, p.half_year or 0))
+
+
+def default_period(on: datetime.date) -> tuple[int, int | None]:
+    """The period to show first: the one due soonest among those under way, else the latest set,
+    else the year of `on`."""
+    under_way = periods_open(on)
+    if under_way:
+        return under_way[0].year, under_way[0].half_year
+    latest = ReportingPeriod.objects.first()
+    return (latest.year, latest.half_year) if latest else (on.year, None)
+
+
+def expected_participations(year: int, half_year: int | None = None) -> QuerySet:
+    """Participations in the actions that report for the period (every one, unscoped): actions
+    running or run, whose dates (or, without them, their plan's years) meet the period."""
+    start, end = period_bounds(year, half_year)
+    return Participation.objects.filter(
+        Q(action__start__lte=end) | Q(action__start__isnull=True, action__plan__start_year__lte=year),
+        Q(action__end__gte=start) | Q(action__end__isnull=True, action__plan__end_year__gte=year),
+        action__status__in=REPORTING_STATUSES,
+    )
+
+
+def _flag(q: Q):
+    if q is access.EVERYTHING or q == Q():
+        return Value(True)
+    if q is access.NOTHING:
+        return Value(False)
+    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def _count(status_q: Q, disclosed: Q):
+    if disclosed is access.NOTHING:
+        return Value(0)
+    condition = status_q if disclosed is access.EVERYTHING or disclosed == Q() else status_q & disclosed
+    return Count("figures", filter=condition)
+
+
+def cells_of(participations: QuerySet, year: int, half_year: int | None, disclosed: Q) -> list[Cell]:
+    """The cells of `participations` for the period, in ONE grouped query.
+
+    Figures not yet validated are counted only where `disclosed` (a Q on the participation's
+    organisation and action: `access.unvalidated_visible_q`) holds. A whole-year period counts
+    every figure of the year; a half-year, that half's.
+    """
+    period = Q(action__results__organisation=F("organisation_id"), action__results__year=year)
+    if half_year is not None:
+        period &= Q(action__results__half_year=half_year)
+    rows = (
+        participations.annotate(figures=FilteredRelation("action__results", condition=period))
+        .annotate(disclosed=_flag(disclosed))
+        .order_by()
+        .values_list("action_id", "organisation_id", "role", "disclosed")
+        .annotate(
+            validated=Count("figures", filter=Q(figures__status=EntryStatus.VALIDATED)),
+            submitted=_count(Q(figures__status=EntryStatus.SUBMITTED), disclosed),
+            open=_count(Q(figures__status__in=[EntryStatus.DRAFT, EntryStatus.RETURNED]), disclosed),
+        )
+    )
+    return [Cell(*row) for row in rows]
+
+
+def completeness(
+    *,
+    user,
+    year: int,
+    half_year: int | None = None,
+    plan: str = "",
+    priority: str = "",
+    kind: str = "",
+    organisation: str = "",
+) -> Completeness:
+    """The completeness matrix of a period as `user` may see it (filters by code or kind).
+
+    Only actions the user may see, and of the other organisations' figures only what the access
+    rule shows them: validated figures everywhere, the rest where they report or review.
+    """
+    participations = access.restrict(expected_participations(year, half_year), user)
+    if plan:
+        participations = participations.filter(action__plan__code=plan)
+    if priority:
+        participations = participations.filter(action__plan__priority__code=priority)
+    if kind:
+        participations = participations.filter(organisation__kind=kind)
+    if organisation:
+        participations = participations.filter(organisation__code=organisation)
+    found = cells_of(participations, year, half_year, access.unvalidated_visible_q(user))
+    actions = OperationalAction.objects.filter(pk__in={c.action_id for c in found}).select_related("plan")
+    kinds = {value: index for index, value in enumerate(OrganisationKind.values)}
+    organisations = sorted(
+        Organisation.objects.filter(pk__in={c.organisation_id for c in found}),
+        key=lambda o: (kinds.get(o.kind, len(kinds)), o.code),
+    )
+    return Completeness(
+        year=year,
+        half_year=half_year,
+        period=reporting_deadline(year, half_year),
+        actions=sorted(actions, key=lambda a: (a.plan.code, a.code)),
+        organisations=organisations,
+        cells={(c.action_id, c.organisation_id): c for c in found},
+    )
+
+
+def owing(year: int, half_year: int | None = None) -> dict[int, list[int]]:
+    """{organisation id: [action ids]} of the organisations that still owe figures for the period:
+    nothing reported, or figures not all submitted (system-wide, for the reminders)."""
+    found: dict[int, list[int]] = defaultdict(list)
+    for cell in cells_of(expected_participations(year, half_year), year, half_year, access.EVERYTHING):
+        if cell.state in ("none", "reported"):
+            found[cell.organisation_id].append(cell.action_id)
+    return dict(found)

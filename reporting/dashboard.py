@@ -12,6 +12,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from oap import access
+from oap.models import ResultEntry
+from oap.selectors import owing, periods_open
 
 from . import access as reports
 from .models import Factsheet
@@ -92,6 +97,7 @@ def panels(request) -> list[dict]:
         )
     list_url = _reverse("reporting:factsheet-list") or _reverse("admin:reporting_factsheet_changelist")
     return [
+        deadlines_panel(user),
         {
             "id": "factsheets",
             "title": "Latest factsheets",
@@ -100,8 +106,47 @@ def panels(request) -> list[dict]:
             "link": {"url": list_url, "label": "All factsheets"} if list_url else None,
             "empty": empty_text(user),
             "empty_link": compile_link(user),
-        }
+        },
     ]
+
+
+def _deadline_item(user, period) -> dict:
+    today = timezone.localdate()
+    days = (period.results_due - today).days
+    when = (
+        f"in {days} days"
+        if days > 1
+        else ("tomorrow" if days == 1 else ("today" if days == 0 else "overdue"))
+    )
+    parts = [when, f"validation closes {period.validation_closes:%d %b %Y}"]
+    organisation = access.organisation_of(user)
+    if organisation is not None and access.role_allows(user, "submit", ResultEntry):
+        owed = len(owing(period.year, period.half_year).get(organisation.pk, []))
+        parts.append(
+            f"{organisation.code} still owes figures in {owed} action{'s' * (owed != 1)}"
+            if owed
+            else f"{organisation.code} owes no figures"
+        )
+    query = {"year": period.year, **({"half_year": period.half_year} if period.half_year else {})}
+    return {
+        "label": f"{period.name}: results due {period.results_due:%d %b %Y}",
+        "url": f"{_reverse('reporting:completeness')}?{urlencode(query)}",
+        "note": " · ".join(parts),
+    }
+
+
+def deadlines_panel(user) -> dict:
+    """The reporting periods under way, their deadlines, and what the user's organisation owes."""
+    periods = periods_open(timezone.localdate())
+    return {
+        "id": "deadlines",
+        "title": "Reporting deadlines",
+        "count": len(periods),
+        "items": [_deadline_item(user, period) for period in periods],
+        "link": {"url": _reverse("reporting:completeness"), "label": "Who has reported"},
+        "empty": "No reporting period is under way: the EMPACT support team sets the deadlines.",
+        "help": "Results are due by the first date; leaders, drivers and the hub validate them by the second.",
+    }
 
 
 def abilities(request) -> list[str]:

@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from oap import events
 from oap.models import MAX_YEAR, MIN_YEAR, PriorityCrimeArea, User
 from oap.services import year_lock
 
@@ -314,6 +315,7 @@ def factsheet_publish(*, by: User | None, factsheet: Factsheet) -> Factsheet:
         # a rollback leaves the compiled version's files as they were)
         stale = _write_files(locked, render_files(locked.figures, meta_of(locked)), folder="published/")
         transaction.on_commit(lambda: _delete_blobs(stale), robust=True)
+        events.emit(events.FACTSHEET_PUBLISHED, by=by, factsheet=locked.pk)  # partners' webhooks
     return locked
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import completeness, views
 
 app_name = "reporting"
 
@@ -11,4 +11,10 @@ urlpatterns = [
     path("factsheets/progress/<int:pk>/", views.factsheet_progress, name="factsheet-progress"),
     path("factsheets/<int:year>/", views.factsheet_page, name="factsheet"),
     path("factsheets/<int:year>/<str:filename>", views.download, name="download"),
+    path("completeness/", completeness.completeness_page, name="completeness"),
+    path(
+        "completeness/completeness.<str:kind>",
+        completeness.completeness_download,
+        name="completeness-download",
+    ),
 ]

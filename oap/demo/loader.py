@@ -21,6 +21,7 @@ from .actions import sync_actions, sync_chsgs, sync_participations
 from .base import PRESENT_YEARS, PUBLISHED_YEARS, REFERENCE_FIXTURE
 from .entries import sync_entries
 from .files import read_demo_actions, read_present
+from .periods import sync_periods
 from .present import present_entries
 from .published import published_entries
 from .users import sync_users
@@ -68,6 +69,7 @@ def load_demo(*, stdout=None, verbosity: int = 1) -> dict:
         wanted = published_entries(published_actions, kinds)
         wanted.update(present_entries(present_actions, overrides, kinds, catalogue))
         entry_changes = sync_entries(wanted, actions, orgs, users)
+        period_changes = sync_periods()
     entries = ResultEntry.objects.filter(action__in=actions.values())
     summary = {
         "actions": len(actions),
@@ -80,6 +82,7 @@ def load_demo(*, stdout=None, verbosity: int = 1) -> dict:
             "participations": participation_changes,
             "chsgs": chsg_changes,
             "entries": entry_changes,
+            "periods": period_changes,
         },
         "totals": {year: headline_totals(year) for year in PUBLISHED_YEARS},
         "present": dict(

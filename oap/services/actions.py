@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .. import access
+from .. import access, events
 from ..choices import ActionStatus, HandlingLevel, ParticipationRole
 from ..models import (
     CommonHorizontalStrategicGoal,
@@ -141,6 +141,7 @@ def action_create(
     action_set_participants(action=action, roles=roles, by=by)
     if chsgs:
         action.chsgs.set(chsgs)
+    events.action_changed(action, by=by, created=True)
     return action
 
 
@@ -165,6 +166,7 @@ def action_update(
         action.chsgs.set(chsgs)
     if roles is not None:
         action_set_participants(action=action, roles=roles, by=by)
+    events.action_changed(action, by=by)
     return action
 
 

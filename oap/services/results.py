@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .. import access, db
+from .. import access, db, events
 from ..choices import EntryStatus
 from ..formats import NumberFormatError, parse_decimal
 from ..models import OperationalAction, Organisation, ResultEntry, ResultType
@@ -182,6 +182,7 @@ def result_submit(*, entry: ResultEntry, by) -> ResultEntry:
     entry.submitted_at = timezone.now()
     entry.return_reason = ""
     save(entry, by)
+    events.entry_changed(events.ENTRY_SUBMITTED, entry, by=by)  # in this transaction
     return entry
 
 
@@ -193,6 +194,7 @@ def result_validate(*, entry: ResultEntry, by) -> ResultEntry:
     entry.validated_by = acting(by)
     entry.validated_at = timezone.now()
     save(entry, by)
+    events.entry_changed(events.ENTRY_VALIDATED, entry, by=by)  # in this transaction
     return entry
 
 
@@ -210,6 +212,7 @@ def result_return(*, entry: ResultEntry, by, reason: str) -> ResultEntry:
     entry.validated_by = None
     entry.validated_at = None
     save(entry, by)
+    events.entry_changed(events.ENTRY_RETURNED, entry, by=by)  # in this transaction
     return entry
 
 

@@ -1,6 +1,7 @@
 """Smoke tests of the coordinators' admin: every registered oap model, its filters and searches,
 the one-leader rule of the action form, and changelists whose query count does not grow with rows."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from oap.choices import ParticipationRole
-from oap.models import ImportJob, OperationalAction, Participation, ResultEntry, YearLock
+from oap.models import ImportJob, OperationalAction, Participation, ReportingPeriod, ResultEntry, YearLock
 from tests.factories import (
     ActionFactory,
     CHSGFactory,
@@ -60,6 +61,9 @@ def data(db):
     ResultEntryFactory(action=action, organisation=spain, result_type=arrests, entered_by=coordinator)
     ResultEntryFactory(action=action, organisation=germany, result_type=smugglers, half_year=1)
     YearLock.objects.create(year=2020, reason="Factsheet 2020 published", locked_by=coordinator)
+    ReportingPeriod.objects.create(
+        year=2022, results_due=datetime.date(2023, 1, 31), validation_closes=datetime.date(2023, 2, 28)
+    )
     job = ImportJob(created_by=coordinator, filename="results.csv", total_rows=1)
     job.file.save("results.csv", ContentFile(b"action,organisation,result_type,year,value\n"), save=True)
     return {

@@ -101,7 +101,14 @@ def test_index_is_the_dashboard_and_keeps_the_app_list_below(client, dash):
     response, panels = index(client, dash, "de")
     page = response.content.decode()
     assert "admin/index.html" in [t.name for t in response.templates]
-    assert list(panels) == ["my-actions", "to-submit", "to-validate", "factsheets"]
+    assert list(panels) == [
+        "my-actions",
+        "to-submit",
+        "to-validate",
+        "deadlines",
+        "factsheets",
+        "notifications",
+    ]
     # the panels come first, the admin's app list (with its models) after them
     assert page.index('id="dashboard"') < page.index('class="app-oap module')
     assert reverse("admin:oap_resultentry_changelist") in page

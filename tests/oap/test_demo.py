@@ -420,7 +420,7 @@ def test_loading_twice_changes_nothing(loaded):
         call_command("load_demo", stdout=out)
     assert _snapshot() == before
     assert "3 created" not in out.getvalue()
-    assert out.getvalue().count("0 created, 0 updated, 0 deleted") == 5
+    assert out.getvalue().count("0 created, 0 updated, 0 deleted") == 6  # users … entries, periods
     assert out.getvalue().count("already published") == 2
 
 
