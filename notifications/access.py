@@ -6,8 +6,8 @@
   `notifications.change_webhook` (analysts), and superusers.
 
 What a notification or a webhook may *say* is the access rule's answer for its recipient, asked
-at each delivery (`visibility`). `notification_scope` and `webhook_scope` have the shape of
-`oap.access` scopes (user, action) → Q, to be registered with it where it takes registrations.
+at each delivery (`visibility`). `notification_scope` and `webhook_scope` are registered with
+`oap.access` (apps.py), so querysets, `access.can` and `user.has_perm(perm, obj)` agree.
 """
 
 from __future__ import annotations

@@ -1,10 +1,15 @@
 """Webhooks are the hub's: analysts (of the hub, `notifications.access.can_manage_webhooks`) register them
-and read their delivery logs. Notifications and preferences are each user's own: no permission."""
+and read their delivery logs. Every role reads and marks its own notifications and keeps its own
+settings (the scope in notifications/access.py narrows them to the user's own rows)."""
 
 from django.db import migrations
 
+OWN = ["view_notification", "change_notification", "view_preference", "add_preference", "change_preference"]
 ROLE_PERMISSIONS = {
+    "coordinator": OWN,
+    "viewer": OWN,
     "analyst": [
+        *OWN,
         "view_webhook",
         "add_webhook",
         "change_webhook",

@@ -163,3 +163,24 @@ def test_the_dashboard_counts_the_unread_ones_and_the_list_marks_them_read(peopl
     assert not Notification.objects.filter(user=driver, read_at__isnull=True).exists()
     other = Notification.objects.exclude(user=driver).first()
     assert client.get(f"/admin/notifications/notification/{other.pk}/change/").status_code == 404
+
+
+def test_object_checks_on_notifications_and_webhooks_ask_the_registered_scopes(db):
+    """`user.has_perm(perm, obj)` on a notification or a webhook agrees with its scope (before,
+    the backend took them for reference data: anyone with the model permission passed)."""
+    from notifications.models import Notification, Webhook
+    from oap import access
+    from oap.choices import OrganisationKind, UserRole
+    from tests import factories as f
+
+    hub = f.OrganisationFactory(code="EUROPOL", kind=OrganisationKind.EU_AGENCY, is_hub=True)
+    es = f.OrganisationFactory(code="ES")
+    analyst = f.UserFactory(username="hub-analyst", organisation=hub, role=UserRole.ANALYST)
+    spain = f.UserFactory(username="es-coordinator", organisation=es)
+    note = Notification.objects.create(user=spain, kind="entry_returned", key="x")
+    hook = Webhook.objects.create(organisation=es, url="https://example.org/hook", secret="s" * 32)
+    assert access.can(spain, "view", note) and not access.can(analyst, "view", note)
+    assert not spain.has_perm("notifications.view_notification", Notification(pk=note.pk + 1))
+    assert not access.can(spain, "view", hook) and access.can(analyst, "view", hook) is analyst.has_perm(
+        "notifications.view_webhook", hook
+    )
