@@ -31,7 +31,10 @@ def panels(request) -> list[dict]:
                 }
                 for item in latest
             ],
-            "link": {"url": reverse("admin:notifications_notification_changelist"), "label": "Read them all"},
+            "link": {
+                "url": reverse("admin:notifications_notification_changelist") + "?read=no",
+                "label": "Read them all",
+            },
             "empty": "Nothing new: submissions to validate, validations, returns and deadline reminders appear here.",
             "empty_link": {
                 "url": reverse("admin:notifications_notification_settings"),

@@ -87,9 +87,9 @@ def celery_worker_env(settings, tmp_path):
     celery_app.control.purge()  # nothing left over from an earlier run
     workers = []
 
-    def start(*, pause: float | None = None) -> subprocess.Popen:
+    def start(*, pause: float | None = None, **environment: str) -> subprocess.Popen:
         """A worker; with `pause`, one whose compiles sleep that long inside their final
-        transaction (`tests/reporting/paused_worker.py`)."""
+        transaction (`tests/reporting/paused_worker.py`); `environment` adds to its variables."""
         path = tmp_path / f"worker-{len(workers)}.log"
         log = open(path, "wb")  # noqa: SIM115 - closed in the teardown
         entry = ["celery"] if pause is None else ["tests.reporting.paused_worker", str(pause)]
@@ -113,7 +113,7 @@ def celery_worker_env(settings, tmp_path):
         process = subprocess.Popen(
             command,
             cwd=django_settings.BASE_DIR,
-            env=env,
+            env={**env, **environment},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
