@@ -17,6 +17,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from oap import access
+from oap.admin_base import ScopedModelAdmin
+
 from . import services
 from .access import can_manage_webhooks
 from .choices import WEBHOOK_EVENTS, Kind, Mode
@@ -46,7 +49,7 @@ class ReadFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ScopedModelAdmin):
     """A user's own notifications: the admin's list to read them and mark them read (each rendered
     for its reader as it is shown), a page per notification, and the user's settings."""
 
@@ -217,8 +220,15 @@ class WebhookForm(forms.ModelForm):
 
 
 class HubOnlyMixin:
+    """The hub's admins: every page needs `can_manage_webhooks`, and for anyone else a webhook or a
+    delivery does not exist (the rows come through the access rule, so a hidden id answers like a
+    missing one on every page, its history included)."""
+
     def _hub(self, request) -> bool:
         return can_manage_webhooks(request.user)
+
+    def get_queryset(self, request):
+        return access.restrict(super().get_queryset(request), request.user, "view")
 
     def has_module_permission(self, request):
         return self._hub(request)
@@ -228,7 +238,7 @@ class HubOnlyMixin:
 
 
 @admin.register(Webhook)
-class WebhookAdmin(HubOnlyMixin, admin.ModelAdmin):
+class WebhookAdmin(HubOnlyMixin, ScopedModelAdmin):
     form = WebhookForm
     list_display = ("organisation", "url", "active", "description")
     list_filter = ("active",)
@@ -274,7 +284,7 @@ class WebhookAdmin(HubOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(HubOnlyMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(HubOnlyMixin, ScopedModelAdmin):
     """The delivery log: every attempt's outcome, read-only."""
 
     list_display = (

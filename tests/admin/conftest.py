@@ -13,13 +13,19 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 
-from oap import imports, services
+from notifications import services as notifications
+from notifications.choices import Kind
+from notifications.models import Webhook
+from notifications.webhooks import send_test_event
+from oap import access, imports, services
 from oap.models import (
     CommonHorizontalStrategicGoal,
     Cycle,
+    OperationalAction,
     Organisation,
     Participation,
     PriorityCrimeArea,
+    ReportingPeriod,
     ResultEntry,
     ResultType,
     User,
@@ -82,6 +88,29 @@ def _entries_of(user: User) -> None:
     assert len(recorded) == 3, f"no open place for {organisation.code}'s crawler entries"
 
 
+def _notifications_of(users: dict) -> None:
+    """A reminder for every demo user (each one's own, hidden from all others), and a webhook of
+    Spain's with one test delivery (the hub's to manage)."""
+    period = ReportingPeriod.objects.order_by("pk").first()
+    for user in users.values():
+        owed = access.restrict(OperationalAction.objects.order_by("pk"), user, "view").first()
+        organisation = user.organisation.code if user.organisation else ""
+        notifications.notify(
+            user=user,
+            kind=Kind.DUE_SOON,
+            key=f"period:{period.pk}",
+            period=period,
+            data={"actions": [owed.pk], "org": organisation},
+        )
+    webhook = Webhook.objects.create(
+        organisation=Organisation.objects.get(code="ES"),
+        url="https://receiver.example.org/empact",
+        secret="crawler-secret-0123456789",
+        description="crawler",
+    )
+    send_test_event(webhook=webhook, by=users["europol.analyst"])
+
+
 @pytest.fixture(scope="module")
 def crawl_world(demo_data, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("crawl-media")
@@ -93,6 +122,7 @@ def crawl_world(demo_data, django_db_blocker, tmp_path_factory):
         # years the demo does not compile: each is its year's first version
         Factsheet.objects.create(year=2091, status=FactsheetStatus.COMPILED, checksum="c0ffee" + "0" * 58)
         Factsheet.objects.create(year=2090, status=FactsheetStatus.PUBLISHED, checksum="feed00" + "1" * 58)
+        _notifications_of(users)
         for model in (Organisation, Cycle, PriorityCrimeArea, CommonHorizontalStrategicGoal, ResultType):
             for row in model.objects.all():
                 if not row.history.exists():

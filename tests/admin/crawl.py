@@ -1,6 +1,6 @@
 """The admin crawler: every URL of every registered ModelAdmin, as one user, against chosen rows.
 
-For each ModelAdmin of the oap and reporting apps (`admin.site._registry`, so a new admin is
+For each ModelAdmin of the oap, reporting and notifications apps (`admin.site._registry`, so a new admin is
 crawled without editing anything here) it takes every URL pattern of `get_urls()` — changelist,
 add, change, delete, history, history entry and the custom views — fills its parameters with a
 row the user cannot see, a row it may only view, a row it may change and an id that does not
@@ -47,7 +47,7 @@ from reporting.models import Factsheet
 from . import digest, oracle
 from .pages import Form, post_forms, visible_text
 
-APPS = ("oap", "reporting")
+APPS = digest.APPS
 KINDS = ("hidden", "view-only", "changeable")
 FILE_KINDS = ("csv", "xlsx", "pdf")
 

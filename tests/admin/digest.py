@@ -1,6 +1,6 @@
 """The domain tables' state, and which of their rows a request changed.
 
-`snapshot()` reads every row of every table of the oap and reporting models — the many-to-many
+`snapshot()` reads every row of every table of the oap, reporting and notifications models — the many-to-many
 tables included, the audit history (django-simple-history) left out — as {table: {pk: row}};
 `fingerprint()` is a cheap per-table hash of the same, taken after every request. When a table's
 hash moved, `changes(before)` says which rows were added, changed or deleted, so the crawler can
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import connection
 
-APPS = ("oap", "reporting")
+APPS = ("oap", "reporting", "notifications")
 
 
 def domain_models() -> list:

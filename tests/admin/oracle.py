@@ -9,6 +9,8 @@ refuse more than this, never allow more.
 
 from __future__ import annotations
 
+from notifications.access import can_manage_webhooks
+from notifications.models import Email, Event, Notification, Preference, Webhook, WebhookDelivery
 from oap import access
 from oap.choices import EntryStatus
 from oap.models import ImportJob, OperationalAction, OperationalActionPlan, ResultEntry, User, YearLock
@@ -19,6 +21,8 @@ from .digest import Change
 
 #: tables kept by database triggers from the result entries (not written by any view)
 DERIVED_MODULES: tuple[str, ...] = ()  # modules of models kept by the database, not by anyone
+#: written in the same transaction as a state change, which is judged on its own rows
+DERIVED_MODELS = (Event, Email)
 
 
 def _object(change: Change):
@@ -41,11 +45,17 @@ def decided_before_rollback(change: Change) -> bool:
 
 def allowed(user, change: Change) -> bool:
     model = change.model
-    if model.__module__ in DERIVED_MODULES:
+    if model.__module__ in DERIVED_MODULES or model in DERIVED_MODELS:
         return True  # follows the entries; the entries' own changes are judged
     row = _object(change)
     if row is None:
         return False
+    if model is Notification:  # one's own, marked read or unread; never added or deleted here
+        return change.kind == "change" and access.can(user, "change", row)
+    if model is Preference:  # one's own settings
+        return row.user_id == user.pk
+    if model in (Webhook, WebhookDelivery):  # the hub's: endpoints, and the test events it sends
+        return can_manage_webhooks(user)
     if model._meta.auto_created:  # a many-to-many link: a change of its owner
         parent = _parent_of_link(change, row)
         return parent is not None and access.can(user, "change", parent)
