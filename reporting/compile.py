@@ -145,8 +145,6 @@ def _shape(year: int, priority: PriorityCrimeArea | None, rows: dict[str, list[d
     headline = headline_of(year) or dict.fromkeys(HEADLINE_KEYS, 0)
     previous = headline_of(year - 1)
     counters = sorted(rows["counters"], key=lambda row: (row["order"], row["code"]))
-    previous_totals = {row["code"]: row["total"] for row in counters if row["year"] == year - 1}
-    reported = {row["organisation"]: row for row in rows["reported"]}
     return {
         "format": FIGURES_FORMAT,
         "year": year,
@@ -174,26 +172,38 @@ def _shape(year: int, priority: PriorityCrimeArea | None, rows: dict[str, list[d
             rows["plan_counters"],
             lambda row: {key: row[key] for key in ("code", "name", "priority")},
         ),
-        "participation": [
-            {
-                **{key: row[key] for key in ("code", "name", "kind", "actions", "led", "co_led")},
-                "entries": reported.get(row["organisation"], {}).get("entries", 0),
-                "arrests": number(reported.get(row["organisation"], {}).get("arrests")),
-            }
-            for row in countries
-            if row["actions"]
-        ],
-        "counters": [
-            {
-                **{key: row[key] for key in ("code", "name", "unit", "category")},
-                "value": number(row["total"]),
-                "previous": number(previous_totals[row["code"]]) if row["code"] in previous_totals else None,
-                "entries": row["entries"],
-            }
-            for row in counters
-            if row["year"] == year
-        ],
+        "participation": _participation(countries, rows["reported"]),
+        "counters": _counters(year, counters),
     }
+
+
+def _participation(countries: list[dict], reported_rows: list[dict]) -> list[dict]:
+    """The organisations taking part in the year's actions, with what they reported."""
+    reported = {row["organisation"]: row for row in reported_rows}
+    return [
+        {
+            **{key: row[key] for key in ("code", "name", "kind", "actions", "led", "co_led")},
+            "entries": reported.get(row["organisation"], {}).get("entries", 0),
+            "arrests": number(reported.get(row["organisation"], {}).get("arrests")),
+        }
+        for row in countries
+        if row["actions"]
+    ]
+
+
+def _counters(year: int, counters: list[dict]) -> list[dict]:
+    """Every counter's total of the year, beside the previous year's."""
+    previous_totals = {row["code"]: row["total"] for row in counters if row["year"] == year - 1}
+    return [
+        {
+            **{key: row[key] for key in ("code", "name", "unit", "category")},
+            "value": number(row["total"]),
+            "previous": number(previous_totals[row["code"]]) if row["code"] in previous_totals else None,
+            "entries": row["entries"],
+        }
+        for row in counters
+        if row["year"] == year
+    ]
 
 
 def _checksum(year: int, priority_id: int | None, figures: dict, years: list[dict]) -> str:

@@ -237,22 +237,43 @@ def _pick(rows: list[dict], **columns: str) -> list[dict]:
     return [{name: row[column] for name, column in columns.items()} for row in rows]
 
 
+#: {figure's key: the statement's column}, by kind of row
+COUNTER_COLUMNS = {
+    "year": "year",
+    "type": "type",
+    "code": "code",
+    "name": "name",
+    "unit": "label",
+    "category": "category",
+    "order": "number",
+    "total": "total",
+    "entries": "n",
+}
+PRIORITY_COLUMNS = {
+    "priority": "id",
+    "code": "code",
+    "number": "number",
+    "name": "name",
+    "cycle": "label",
+    "actions": "n",
+}
+PARTICIPATION_COLUMNS = {
+    "organisation": "id",
+    "code": "code",
+    "name": "name",
+    "kind": "label",
+    "actions": "n",
+    "led": "led",
+    "co_led": "co_led",
+    "previous_actions": "previous",
+}
+
+
 def _collect(year: int, kinds: dict[str, list[dict]]) -> dict[str, list[dict]]:
     """The statement's rows, by kind, in the shape `_shape` takes (and `reference_rows` gives)."""
     for row in (*kinds["counter"], *kinds["priority"], *kinds["plan"], *kinds["year"]):
         row["total"] = exact(row["total"])
-    counters = _pick(
-        kinds["counter"],
-        year="year",
-        type="type",
-        code="code",
-        name="name",
-        unit="label",
-        category="category",
-        order="number",
-        total="total",
-        entries="n",
-    )
+    counters = _pick(kinds["counter"], **COUNTER_COLUMNS)
     types = {row["type"]: row for row in counters if row["year"] == year}
     actions = {row["year"]: row["n"] for row in kinds["year_actions"]}
 
@@ -279,29 +300,11 @@ def _collect(year: int, kinds: dict[str, list[dict]]) -> dict[str, list[dict]]:
         "counters": counters,
         "priority_counters": per_type("priority", "priority"),
         "plan_counters": per_type("plan", "plan"),
-        "priorities": _pick(
-            kinds["priority_actions"],
-            priority="id",
-            code="code",
-            number="number",
-            name="name",
-            cycle="label",
-            actions="n",
-        ),
+        "priorities": _pick(kinds["priority_actions"], **PRIORITY_COLUMNS),
         "plans": _pick(
             kinds["plan_actions"], plan="id", code="code", name="name", priority="label", actions="n"
         ),
-        "participation": _pick(
-            kinds["country"],
-            organisation="id",
-            code="code",
-            name="name",
-            kind="label",
-            actions="n",
-            led="led",
-            co_led="co_led",
-            previous_actions="previous",
-        ),
+        "participation": _pick(kinds["country"], **PARTICIPATION_COLUMNS),
         "reported": [
             {
                 "organisation": row["id"],

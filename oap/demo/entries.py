@@ -33,14 +33,8 @@ def _fields(key: EntryKey, entry: DemoEntry, entered_by: int | None, analyst: Us
     }
 
 
-def sync_entries(
-    wanted: dict[EntryKey, DemoEntry],
-    actions: dict[str, OperationalAction],
-    orgs: dict[str, Organisation],
-    users: dict[str, User],
-) -> Changes:
-    """Write the demo's entries (entered by the organisation's demo coordinator, validated by the
-    analyst); drop the demo-made entries no longer wanted."""
+def _by_ids(wanted, actions, orgs, users) -> dict[tuple, dict]:
+    """The wanted entries' fields by (action, organisation, counter, year, half-year) ids."""
     types = {rt.code: rt.pk for rt in ResultType.objects.all()}
     analyst = users[ANALYST_USERNAME]
     coordinators = {
@@ -54,6 +48,18 @@ def sync_entries(
         org_id = orgs[org_code].pk
         id_key = (actions[action_code].pk, org_id, types[counter], year, half_year)
         by_id[id_key] = _fields(key, entry, coordinators.get(org_id), analyst)
+    return by_id
+
+
+def sync_entries(
+    wanted: dict[EntryKey, DemoEntry],
+    actions: dict[str, OperationalAction],
+    orgs: dict[str, Organisation],
+    users: dict[str, User],
+) -> Changes:
+    """Write the demo's entries (entered by the organisation's demo coordinator, validated by the
+    analyst); drop the demo-made entries no longer wanted."""
+    by_id = _by_ids(wanted, actions, orgs, users)
     made_by_demo = set(
         ResultEntry.history.filter(history_type="+", history_change_reason=CHANGE_REASON).values_list(
             "id", flat=True

@@ -49,30 +49,38 @@ def figures_csv(figures: dict) -> bytes:
     return write_csv(FIGURE_HEADER, figure_rows(figures))
 
 
-def figures_xlsx(figures: dict, *, created: datetime.datetime | None = None) -> bytes:
-    """One sheet per part of the factsheet; `created` is the workbook's creation date."""
+PARTICIPATION_COLUMNS = ["code", "name", "kind", "actions", "led", "co_led", "entries", "arrests"]
+
+
+def _headline_sheet(figures: dict) -> Sheet:
     year, previous_year = str(figures.get("year")), str(figures.get("previous_year"))
     headline = figures.get("headline") or {}
     previous = figures.get("previous") or {}
     change = figures.get("change_vs_previous") or {}
+    return Sheet(
+        "Headline",
+        ["counter", "label", year, previous_year, "change_vs_previous"],
+        [
+            [
+                key,
+                HEADLINE_LABELS[key],
+                headline.get(key),
+                previous.get(key) if previous else None,
+                change.get(key),
+            ]
+            for key in HEADLINE_KEYS
+        ],
+        widths=[28, 34, 14, 14, 20],
+        formats={4: PERCENT},
+    )
+
+
+def figures_xlsx(figures: dict, *, created: datetime.datetime | None = None) -> bytes:
+    """One sheet per part of the factsheet; `created` is the workbook's creation date."""
+    year, previous_year = str(figures.get("year")), str(figures.get("previous_year"))
     breakdown_widths = [len(key) + 2 for key in BREAKDOWN_KEYS]
     sheets = [
-        Sheet(
-            "Headline",
-            ["counter", "label", year, previous_year, "change_vs_previous"],
-            [
-                [
-                    key,
-                    HEADLINE_LABELS[key],
-                    headline.get(key),
-                    previous.get(key) if previous else None,
-                    change.get(key),
-                ]
-                for key in HEADLINE_KEYS
-            ],
-            widths=[28, 34, 14, 14, 20],
-            formats={4: PERCENT},
-        ),
+        _headline_sheet(figures),
         Sheet(
             "By priority",
             ["code", "number", "name", *BREAKDOWN_KEYS],
@@ -93,20 +101,8 @@ def figures_xlsx(figures: dict, *, created: datetime.datetime | None = None) -> 
         ),
         Sheet(
             "Participation",
-            ["code", "name", "kind", "actions", "led", "co_led", "entries", "arrests"],
-            [
-                [
-                    c["code"],
-                    c["name"],
-                    c["kind"],
-                    c["actions"],
-                    c["led"],
-                    c["co_led"],
-                    c["entries"],
-                    c["arrests"],
-                ]
-                for c in figures.get("participation") or []
-            ],
+            PARTICIPATION_COLUMNS,
+            [[c[key] for key in PARTICIPATION_COLUMNS] for c in figures.get("participation") or []],
             widths=[10, 30, 16, 10, 8, 8, 10, 10],
         ),
         Sheet(
