@@ -258,10 +258,10 @@ def test_the_dashboard_costs_the_same_queries_with_few_and_many_rows(client, das
 )
 def test_every_panel_count_is_the_count_of_the_list_it_links_to(demo_data, client, username):
     """Against the demo data, as every demo role: a panel never counts a row its list would hide."""
-    from oap import access
     from django.utils import timezone
 
     from notifications.models import Notification
+    from oap import access
     from oap.models import OperationalAction, ResultEntry, User
     from oap.selectors import periods_open
 
