@@ -177,12 +177,12 @@ class ApiSchema(AutoSchema):
                 headers = body.setdefault("headers", {})
                 headers.update({name: _header(text) for name, text in RATE_HEADERS.items()})
                 action = getattr(self.view, "action", None)
-                if self.method in ("GET", "PATCH", "POST") and ("{" in self.path or action == "create"):
-                    if action not in ("export", "bulk"):
-                        headers["ETag"] = {
-                            "schema": {"type": "string"},
-                            "description": "This version of the row: send it in `If-Match` to change it safely.",
-                        }
+                single = "{" in self.path or action == "create"
+                if self.method in ("GET", "PATCH", "POST") and single and action not in ("export", "bulk"):
+                    headers["ETag"] = {
+                        "schema": {"type": "string"},
+                        "description": "This version of the row: send it in `If-Match` to change it safely.",
+                    }
                 if self.method == "POST" and getattr(self.view, "action", None) not in ("publish",):
                     headers["Idempotent-Replayed"] = {
                         "schema": {"type": "string", "enum": ["true"]},
