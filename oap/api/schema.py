@@ -114,6 +114,10 @@ class ApiSchema(AutoSchema):
 
     def _map_basic_serializer(self, serializer, direction):
         schema = super()._map_basic_serializer(serializer, direction)
+        # a component's description is its `schema_description` for partners, never its docstring
+        schema.pop("description", None)
+        if getattr(serializer, "schema_description", None):
+            schema["description"] = serializer.schema_description
         for prop in schema.get("properties", {}).values():
             if "oneOf" in prop or "enum" in prop or "allOf" in prop:  # an enum says it all (no 0..32767)
                 prop.pop("minimum", None)

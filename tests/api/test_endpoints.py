@@ -168,7 +168,11 @@ def test_partner_records_and_submits_its_own_results(world):
     created = client.post(f"{API}/results/", body, format="json")
     assert created.status_code == 201, created.json()
     entry = created.json()
-    assert (entry["status"], entry["value"], entry["organisation"]) == ("draft", 12, "CO")  # figures are JSON numbers (issue 16)
+    assert (entry["status"], entry["value"], entry["organisation"]) == (
+        "draft",
+        12,
+        "CO",
+    )  # figures are JSON numbers (issue 16)
     submitted = client.post(f"{API}/results/{entry['id']}/submit/")
     assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
     assert client.get(f"{API}/results/{entry['id']}/").json()["status"] == "submitted"

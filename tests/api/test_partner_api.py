@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from oap.models import IdempotencyKey, ResultEntry, User
 
 pytestmark = pytest.mark.django_db
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 NEW = {
     "action": "DRUGS-CCH-26 1.1",
@@ -77,7 +78,7 @@ def test_exports_are_documented_with_their_filters_and_binary_answers(demo_data,
         names = {parameter["name"] for parameter in operation["parameters"]}
         assert {"file", "priority", "plan", "status", "ordering"} <= names, names
         content = operation["responses"]["200"]["content"]
-        assert set(content) == {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        assert set(content) == {"application/octet-stream", "text/csv", XLSX}
         assert all(body["schema"]["format"] == "binary" for body in content.values())
 
 
@@ -108,7 +109,9 @@ def test_multi_value_filters_take_repeated_keys_and_commas(demo_data, schema):
         )
         assert parameter["style"] == "form" and parameter["explode"] is True, parameter
         assert parameter["schema"]["type"] == "array", parameter
-    status = next(p for p in schema["paths"]["/api/v1/results/"]["get"]["parameters"] if p["name"] == "status")
+    status = next(
+        p for p in schema["paths"]["/api/v1/results/"]["get"]["parameters"] if p["name"] == "status"
+    )
     assert set(status["schema"]["items"]["enum"]) == {"draft", "submitted", "validated", "returned"}
 
 
@@ -122,7 +125,11 @@ def test_conflicts_are_409_with_the_existing_entry(demo_data):
     assert response.status_code == 409, response.content
     existing = response.json()["existing"]
     entry = ResultEntry.objects.get(
-        action__code=NEW["action"], organisation__code="CO", result_type__code="arrests", year=2026, half_year=1
+        action__code=NEW["action"],
+        organisation__code="CO",
+        result_type__code="arrests",
+        year=2026,
+        half_year=1,
     )
     assert existing["id"] == entry.pk and existing["url"].endswith(f"/api/v1/results/{entry.pk}/")
     created = partner.post("/api/v1/results/", NEW, format="json").json()
@@ -139,16 +146,14 @@ def test_a_write_the_role_can_never_make_is_403_before_the_body(demo_data):
     entry = ResultEntry.objects.filter(organisation__code="ES", status="submitted").first()
     # validation is not a coordinator's step of its own figures... nor, here, anyone's of this role
     for body in ({"reason": "x"}, {"garbage": [1, 2]}, "not even an object"):
-        response = partner.post(f"/api/v1/factsheets/", body, format="json")
+        response = partner.post("/api/v1/factsheets/", body, format="json")
         assert response.status_code == 403, response.content
     assert entry is not None
 
 
 def test_oversized_bodies_are_413(demo_data, settings):
     settings.API_MAX_BODY_BYTES = 1000
-    response = api("co.partner").post(
-        "/api/v1/results/bulk/", {"results": [NEW] * 50}, format="json"
-    )
+    response = api("co.partner").post("/api/v1/results/bulk/", {"results": [NEW] * 50}, format="json")
     assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
 
 
@@ -159,7 +164,9 @@ def test_the_schema_documents_every_status(demo_data, schema):
     patch = schema["paths"]["/api/v1/results/{id}/"]["patch"]
     assert {"409", "412"} <= set(patch["responses"])
     assert any(p["name"] == "If-Match" for p in patch["parameters"])
-    assert any(p["name"] == "Idempotency-Key" for p in schema["paths"]["/api/v1/results/bulk/"]["post"]["parameters"])
+    assert any(
+        p["name"] == "Idempotency-Key" for p in schema["paths"]["/api/v1/results/bulk/"]["post"]["parameters"]
+    )
 
 
 # --- 4. retries and concurrent writers -------------------------------------------------------
@@ -186,7 +193,12 @@ def test_idempotency_key_replays_without_a_second_write(demo_data):
     assert IdempotencyKey.objects.filter(key__in=[key, bulk_key]).count() == 2
     # a refused request keeps nothing: the same key may be sent again once the body is right
     bad_key = str(uuid.uuid4())
-    assert partner.post("/api/v1/results/", {**NEW, "value": -1}, format="json", HTTP_IDEMPOTENCY_KEY=bad_key).status_code == 400
+    assert (
+        partner.post(
+            "/api/v1/results/", {**NEW, "value": -1}, format="json", HTTP_IDEMPOTENCY_KEY=bad_key
+        ).status_code
+        == 400
+    )
     assert not IdempotencyKey.objects.filter(key=bad_key).exists()
 
 
