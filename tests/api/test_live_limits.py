@@ -20,7 +20,9 @@ LIMIT, CLIENTS, EACH = 100, 24, 8
 
 @pytest.fixture
 def limited(monkeypatch):
-    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": f"{LIMIT}/minute", "anon": "1000/minute"})
+    monkeypatch.setattr(
+        UserRateThrottle, "THROTTLE_RATES", {"user": f"{LIMIT}/minute", "anon": "1000/minute"}
+    )
     cache.clear()
     yield
     cache.clear()
@@ -35,7 +37,9 @@ def test_the_throttle_counts_exactly_across_parallel_clients(live_server, transa
     def client():
         with requests.Session() as session:
             for _ in range(EACH):
-                response = session.get(f"{live_server.url}/api/v1/me/", headers={"Authorization": f"Bearer {key}"})
+                response = session.get(
+                    f"{live_server.url}/api/v1/me/", headers={"Authorization": f"Bearer {key}"}
+                )
                 with lock:
                     statuses.append(response.status_code)
                 if response.status_code == 429:
