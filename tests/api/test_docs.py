@@ -29,4 +29,4 @@ def test_the_partner_guide_examples_run(live_server, transactional_db, settings,
     found = blocks()
     assert len(found) >= 6
     for index, code in enumerate(found):
-        exec(compile(code, f"docs/api.md block {index + 1}", "exec"), namespace)  # noqa: S102
+        exec(compile(code, f"docs/api.md block {index + 1}", "exec"), namespace)
