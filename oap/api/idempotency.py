@@ -1,7 +1,7 @@
 """`Idempotency-Key` on POST: a retry with the same key and body gets the first answer again, and
 nothing is written twice.
 
-The key is claimed (a row of `oap.models_api.IdempotencyKey`, unique per user and key) in the
+The key is claimed (a row of `oap.models.IdempotencyKey`, unique per user and key) in the
 same transaction as the write, and the answer stored with it: if the write fails, the claim goes
 with it and the request may simply be sent again; if two requests with one key arrive at once,
 the second waits for the first's commit and then gets its answer. The same key with another body
