@@ -343,7 +343,7 @@ WEBHOOK_ALLOWED_NETWORKS = env.list(
 REST_FRAMEWORK = {
     # the token scheme first, so an unauthenticated request is told 401 with WWW-Authenticate
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "oap.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -363,8 +363,16 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_PARSER_CLASSES": ["oap.api.parsers.JSONParser"],  # request bodies are JSON only
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# The largest request body the API reads (bytes): beyond it, 413. 5 000 bulk results fit in 2 MB.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=4 * 1024 * 1024)
+# Seconds a POST's answer is kept for a retry with the same Idempotency-Key (oap/api/idempotency.py).
+API_IDEMPOTENCY_TTL = env.int("API_IDEMPOTENCY_TTL", default=24 * 3600)
+# The changes feed (/api/v1/changes/) holds back changes younger than this many seconds beyond the
+# oldest transaction still writing: the margin for clocks of application servers and database.
+API_CHANGES_SETTLE_SECONDS = env.float("API_CHANGES_SETTLE_SECONDS", default=2.0)
 REST_KNOX = {
     "TOKEN_TTL": datetime.timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=90)),
     "AUTH_HEADER_PREFIX": "Token",
@@ -385,7 +393,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "COMPONENT_NO_READ_ONLY_REQUIRED": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVERS": [{"url": "/", "description": "This EMPACT Tracker (the schema's own server)"}],
+    "TAGS": [
+        {"name": "me", "description": "Who you are and what your role allows."},
+        {"name": "organisations", "description": "Member States, EU bodies and partners (reference data)."},
+        {"name": "cycles", "description": "EMPACT cycles (reference data)."},
+        {"name": "priorities", "description": "Priority crime areas of each cycle (reference data)."},
+        {"name": "plans", "description": "Operational action plans."},
+        {"name": "actions", "description": "Operational actions you may see, by their handling level."},
+        {"name": "result-types", "description": "The counters results are reported in."},
+        {"name": "results", "description": "Result entries: record, change, submit, validate, return."},
+        {"name": "changes", "description": "What changed, in commit order: the feed to mirror from."},
+        {"name": "periods", "description": "Reporting periods and their deadlines."},
+        {"name": "completeness", "description": "Who has reported for a period."},
+        {"name": "factsheets", "description": "Yearly factsheets: figures, compiles, publication."},
+    ],
+    "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "oap.api.schema.add_links",
+    ],
 }
 
 # --- Spreadsheet imports --------------------------------------------------------------------

@@ -153,3 +153,14 @@ def _grouped(whole: str, mark: str) -> bool:
         and 1 <= len(groups[0]) <= 3
         and all(len(g) == 3 for g in groups[1:])
     )
+
+
+def json_number(value) -> int | float | None:
+    """A figure as a JSON number, the one convention of the API and the factsheets: whole values as
+    integers, others as decimals rounded to 3 places (exact for up to 15 significant digits)."""
+    if value is None:
+        return None
+    value = _decimal(value)
+    if value == value.to_integral_value():
+        return int(value)
+    return float(round(value, 3))

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from oap import events
 from oap.models import MAX_YEAR, MIN_YEAR, PriorityCrimeArea, User
-from oap.services import year_lock
+from oap.services import Conflict, year_lock
 
 from . import access as reports
 from .choices import FILE_NAMES, OPEN_STATUSES, FactsheetStatus, FileKind
@@ -291,7 +291,7 @@ def factsheet_publish(*, by: User | None, factsheet: Factsheet) -> Factsheet:
             Factsheet.objects.select_for_update(of=("self",)).select_related("priority").get(pk=factsheet.pk)
         )
         if locked.status != FactsheetStatus.COMPILED:
-            raise ValidationError(
+            raise Conflict(
                 {
                     "status": f"Only a compiled factsheet can be published; this one is {locked.get_status_display().lower()}."
                 }
@@ -301,7 +301,7 @@ def factsheet_publish(*, by: User | None, factsheet: Factsheet) -> Factsheet:
         )
         current = compile_figures(year=locked.year, priority=locked.priority)
         if current.checksum != locked.checksum:
-            raise ValidationError(
+            raise Conflict(
                 {
                     "checksum": "The validated results changed since this version was compiled; compile it again before publishing."
                 }

@@ -43,25 +43,21 @@ CONTENT_TYPES = {
 
 
 def signed_in_or_token(view):
-    """Like login_required, but API clients may also present their token (`Authorization: Token …`).
+    """Like login_required, but API clients may also present their token (`Authorization: Token …`
+    or `Bearer …`); an API client without a valid one gets the API's 401 JSON, not the login page.
 
     The file links the API hands out must work for the partner systems that follow them.
     """
     from functools import wraps
 
-    from rest_framework.exceptions import AuthenticationFailed
-
-    from oap.api.base import TokenAuthentication
+    from oap.api.auth import not_authenticated, token_user, wants_json
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated and request.META.get("HTTP_AUTHORIZATION"):
-            try:
-                found = TokenAuthentication().authenticate(request)
-            except AuthenticationFailed:
-                found = None
-            if found is not None:
-                request.user = found[0]
+            request.user = token_user(request) or request.user
+        if not request.user.is_authenticated and wants_json(request):
+            return not_authenticated(request)
         return login_required(view)(request, *args, **kwargs)
 
     return wrapped

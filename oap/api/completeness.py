@@ -18,7 +18,7 @@ from oap.completeness import CELL_STATES, read_query
 from oap.models import ReportingPeriod
 from oap.selectors import completeness
 
-from .base import AUTHENTICATION_CLASSES, RestrictedViewSet, StableOrderingFilter
+from .base import ApiViewMixin, RestrictedViewSet, StableOrderingFilter
 
 
 class PeriodSerializer(serializers.ModelSerializer):
@@ -109,10 +109,8 @@ def _parameters() -> list[OpenApiParameter]:
     ]
 
 
-class CompletenessView(APIView):
+class CompletenessView(ApiViewMixin, APIView):
     """Who has reported for a period: each organisation taking part in each active action you may see."""
-
-    authentication_classes = AUTHENTICATION_CLASSES
 
     @extend_schema(
         summary="Completeness of a reporting period",

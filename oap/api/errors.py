@@ -1,11 +1,12 @@
 """One error body for the whole API.
 
-Every error — 400, 401, 403, 404, 409, 429 — has the same body:
+Every error — 400, 401, 403, 404, 409, 412, 413, 422, 429 — has the same body:
 
     {"status": 400, "code": "invalid", "detail": "…", "errors": {"results[3].value": ["…"]}}
 
 `errors` names each field by its path in the request body, so a bad item in a bulk request
-is found by its index.
+is found by its index. A 409 caused by a row that already holds the place (a duplicate) adds
+`existing`: that row's `id` and `url`. A 404 never names an internal model.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.reverse import reverse
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from oap import services
@@ -58,19 +60,35 @@ def _from_django_validation_error(error: DjangoValidationError) -> exceptions.Va
     return exceptions.ValidationError({"non_field_errors": error.messages})
 
 
+#: the API's detail route of each model a conflict may name as `existing`
+DETAIL_ROUTES = {"oap.ResultEntry": "api:result-detail", "reporting.Factsheet": "factsheet-detail"}
+NOT_FOUND = "Not found, or not visible to you."
+
+
+def _existing(row, context) -> dict | None:
+    if row is None or row.pk is None:
+        return None
+    route = DETAIL_ROUTES.get(row._meta.label)
+    url = reverse(route, args=[row.pk], request=context.get("request")) if route else None
+    return {"id": row.pk, "url": url}
+
+
 def exception_handler(exc, context):
     """One error body for every refusal; Django's own exceptions mapped to their status."""
-    errors = None
+    errors, existing = None, None
     if isinstance(exc, services.Conflict):
         errors = _flatten(_from_django_validation_error(exc).detail)
+        existing = _existing(exc.existing, context)
         exc = Conflict(" ".join(message for messages in errors.values() for message in messages))
     elif isinstance(exc, DjangoValidationError):
         exc = _from_django_validation_error(exc)
     elif isinstance(exc, services.Refused) and exc.field:
         errors = {exc.field: [str(exc)]}
         exc = exceptions.PermissionDenied(str(exc))
-    elif isinstance(exc, (Http404, ObjectDoesNotExist)):
-        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, services.Hidden):  # the services' words name the row for people
+        exc = exceptions.NotFound(str(exc) or NOT_FOUND)
+    elif isinstance(exc, (Http404, ObjectDoesNotExist)):  # Django's name the model class: not said
+        exc = exceptions.NotFound(NOT_FOUND)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, IntegrityError):
@@ -94,4 +112,6 @@ def exception_handler(exc, context):
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
         code = codes.get("detail", "error") if isinstance(codes, dict) else (codes or "error")
     response.data = {"status": response.status_code, "code": str(code), "detail": message, "errors": errors}
+    if existing is not None:
+        response.data["existing"] = existing
     return response

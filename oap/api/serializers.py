@@ -6,7 +6,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from oap.choices import ParticipationRole
+from oap.formats import json_number
 from oap.models import (
+    MAX_YEAR,
+    MIN_YEAR,
     Cycle,
     OperationalAction,
     OperationalActionPlan,
@@ -70,7 +73,15 @@ class FigureField(serializers.Field):
         return data
 
     def to_representation(self, value):
-        return f"{value:f}"
+        return json_number(value)
+
+
+@extend_schema_field({"type": "number", "minimum": 0, "example": 12})
+class FigureOutField(serializers.Field):
+    """A figure as the API answers it: a JSON number (see `oap.formats.json_number`)."""
+
+    def to_representation(self, value):
+        return json_number(value)
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
@@ -156,8 +167,18 @@ class ActionSerializer(serializers.ModelSerializer):
                 return participation.organisation.code
         return None
 
-    def get_totals(self, action) -> dict[str, dict[str, str]]:
-        return self.context.get("totals", {}).get(action.pk, {})
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": {"type": "object", "additionalProperties": {"type": "number"}},
+        }
+    )
+    def get_totals(self, action):
+        totals = self.context.get("totals", {}).get(action.pk, {})
+        return {
+            str(year): {code: json_number(value) for code, value in counters.items()}
+            for year, counters in totals.items()
+        }
 
 
 class ResultSerializer(StrictSerializer, serializers.ModelSerializer):
@@ -226,10 +247,24 @@ class ReturnSerializer(StrictSerializer):
     reason = serializers.CharField(help_text="Why the entry goes back to its organisation.")
 
 
+class BulkResultSerializer(StrictSerializer):
+    """One result of a bulk request (the same fields as recording one)."""
+
+    action = serializers.CharField()
+    organisation = serializers.CharField()
+    result_type = serializers.CharField()
+    year = serializers.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR)
+    half_year = serializers.IntegerField(min_value=1, max_value=2, required=False, allow_null=True)
+    value = FigureField()
+    comment = serializers.CharField(required=False, allow_blank=True)
+
+
 class BulkResultsSerializer(StrictSerializer):
     results = serializers.ListField(
-        child=serializers.DictField(),
-        help_text="Up to 5 000 results, each with action, organisation, result_type, year, half_year, value, comment.",
+        child=BulkResultSerializer(),
+        min_length=1,
+        max_length=5000,
+        help_text="1 to 5 000 results, recorded all together or not at all.",
     )
 
 

@@ -5,6 +5,7 @@ importable from `oap.models` as before.
 """
 
 from .actions import OperationalAction, Participation
+from .api import IdempotencyKey
 from .imports import ImportJob
 from .reference import (
     MAX_YEAR,
@@ -27,6 +28,7 @@ __all__ = [
     "CodedModel",
     "CommonHorizontalStrategicGoal",
     "Cycle",
+    "IdempotencyKey",
     "ImportJob",
     "OperationalAction",
     "OperationalActionPlan",

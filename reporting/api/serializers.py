@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.http import urlencode
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from reporting.choices import FILE_NAMES
 from reporting.models import Factsheet
+
+from .figures import FiguresSerializer
 
 
 class FactsheetSerializer(serializers.ModelSerializer):
@@ -19,6 +22,7 @@ class FactsheetSerializer(serializers.ModelSerializer):
         help_text="Download links of the year's validated entries you may see (CSV, XLSX)."
     )
     url = serializers.HyperlinkedIdentityField(view_name="factsheet-detail", lookup_field="pk")
+    figures = serializers.SerializerMethodField(help_text="The figures (empty until compiled).")
 
     class Meta:
         model = Factsheet
@@ -53,6 +57,10 @@ class FactsheetSerializer(serializers.ModelSerializer):
             path += "?" + urlencode(query)
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field(FiguresSerializer(allow_null=True))
+    def get_figures(self, factsheet):
+        return factsheet.figures or None
 
     def get_files(self, factsheet) -> dict[str, str]:
         if not factsheet.checksum:

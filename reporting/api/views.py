@@ -10,8 +10,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from oap.api.base import AUTHENTICATION_CLASSES, PARSER_CLASSES, StableOrderingFilter
+from oap.api.base import ApiViewMixin, StableOrderingFilter
+from oap.api.filters import ChoicesFilter
 from oap.models import PriorityCrimeArea
+from reporting import access as reports
 from reporting import services
 from reporting.choices import FactsheetStatus
 from reporting.models import Factsheet
@@ -20,7 +22,7 @@ from .serializers import CompileRequestSerializer, FactsheetSerializer
 
 
 class FactsheetFilterSet(df.FilterSet):
-    status = df.MultipleChoiceFilter(choices=FactsheetStatus.choices)
+    status = ChoicesFilter(choices=FactsheetStatus.choices)
     priority = df.CharFilter(
         field_name="priority__code", label="Priority code; `eu` for EU-wide ones", method="scope"
     )
@@ -41,15 +43,22 @@ class FactsheetFilterSet(df.FilterSet):
     ),
     retrieve=extend_schema(summary="One factsheet version: figures, compile state and file links"),
 )
-class FactsheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FactsheetViewSet(
+    ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = FactsheetSerializer
-    authentication_classes = AUTHENTICATION_CLASSES  # the API's own: tokens first, then sessions
-    parser_classes = PARSER_CLASSES
     lookup_value_regex = "[^/]+"
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
     filterset_class = FactsheetFilterSet
     ordering_fields = ["year", "version", "compiled_at"]
     ordering = ["-year", "-version"]
+
+    def role_refusal(self, request):
+        if self.action == "create" and not reports.can_compile(request.user):
+            return "Only analysts and the EMPACT support team (hub) compile factsheets."
+        if self.action == "publish" and not reports.can_publish(request.user):
+            return "Only the EMPACT support team (hub) publishes factsheets: it locks the year."
+        return None
 
     def get_queryset(self):
         return Factsheet.objects.visible_to(self.request.user).select_related("priority")

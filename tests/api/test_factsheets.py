@@ -84,8 +84,8 @@ def test_compile_request_is_accepted_then_pollable_then_published(people, django
     assert api(people["partner"]).get(URL).json()["results"] == []
     # the hub publishes: the year locks, and every signed-in user reads it
     assert (
-        api(people["coordinator"]).post(f"{body['url']}publish/").status_code == 404
-    )  # a draft: hidden from it
+        api(people["coordinator"]).post(f"{body['url']}publish/").status_code == 403
+    )  # its role never publishes: 403 whatever the factsheet (issue 16)
     published = analyst.post(f"{body['url']}publish/")
     assert published.status_code == 200 and published.json()["status"] == "published"
     assert YearLock.objects.filter(year=2023).exists()

@@ -1,7 +1,10 @@
-"""django-filter FilterSets, shared by the API and the exports.
+"""The API's filters (django-filter FilterSets), shared by its lists and their exports.
 
-Each relation is filtered by its code (`plan=DRUGS-CCH`, `organisation=ES`); several codes may
-be given comma-separated (`organisation=ES,DE`). `q` searches the free text.
+Each relation is filtered by its code (`plan=DRUGS-CCH-26`, `organisation=ES`). Every filter that
+takes several values takes them both ways, alike: the key repeated (`priority=DRUGS&priority=THB`,
+what generated clients send) or the values comma-separated (`priority=DRUGS,THB`), or both mixed.
+The schema says so (`style: form`, `explode: true`, an array of items, with their enum where the
+values are fixed). `q` searches the free text.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
-from .choices import ActionStatus, EntryStatus, HalfYear, HandlingLevel, OrganisationKind, ResultCategory
-from .models import (
+from oap.choices import ActionStatus, EntryStatus, HalfYear, HandlingLevel, OrganisationKind, ResultCategory
+from oap.models import (
     MAX_YEAR,
     MIN_YEAR,
     OperationalAction,
@@ -71,12 +74,58 @@ class UpdatedSinceFilter(df.IsoDateTimeFilter):
         super().__init__(**kwargs)
 
 
-class CodesFilter(df.BaseInFilter, df.CharFilter):
-    """One or more codes, comma-separated."""
+class ManyWidget(forms.SelectMultiple):
+    """Every value of a repeated key, each split at its commas: `a&a=b,c` → [a, b, c]."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        parts = [part.strip() for value in values if value for part in str(value).split(",")]
+        return [part for part in parts if part] or None
+
+
+class ManyField(forms.MultipleChoiceField):
+    """A list of values; checked against `choices` when there are any (codes are looked up, not listed)."""
+
+    widget = ManyWidget
+    max_length = 100
+
+    def validate(self, value):
+        if self.choices:
+            return super().validate(value)
+        for item in value:
+            if len(item) > self.max_length or "\x00" in item:
+                raise forms.ValidationError(
+                    f"Give codes of at most {self.max_length} characters.", code="invalid_choice"
+                )
+        return None
+
+
+class ManyFilter(df.MultipleChoiceFilter):
+    """One or more values — the key repeated, or comma-separated, or both — matched with `__in`."""
+
+    field_class = ManyField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [])
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": list(value)})
+
+
+class CodesFilter(ManyFilter):
+    """One or more codes (each looked up, not listed in the schema)."""
+
+
+class ChoicesFilter(ManyFilter):
+    """One or more of fixed values (an enum in the schema)."""
 
 
 class OrganisationFilterSet(df.FilterSet):
-    kind = df.MultipleChoiceFilter(choices=OrganisationKind.choices)
+    kind = ChoicesFilter(choices=OrganisationKind.choices)
     q = df.CharFilter(method="search", label="Code or name contains")
 
     class Meta:
@@ -96,7 +145,7 @@ class PriorityFilterSet(df.FilterSet):
 
 
 class ResultTypeFilterSet(df.FilterSet):
-    category = df.MultipleChoiceFilter(choices=ResultCategory.choices)
+    category = ChoicesFilter(choices=ResultCategory.choices)
     parent = CodesFilter(field_name="parent__code", label="Parent counter code(s)")
 
     class Meta:
@@ -126,8 +175,8 @@ class ActionFilterSet(df.FilterSet):
     cycle = CodesFilter(field_name="plan__priority__cycle__code", label="Cycle code(s)")
     priority = CodesFilter(field_name="plan__priority__code", label="Priority code(s)")
     plan = CodesFilter(field_name="plan__code", label="Plan code(s)")
-    status = df.MultipleChoiceFilter(choices=ActionStatus.choices)
-    handling = df.MultipleChoiceFilter(choices=HandlingLevel.choices)
+    status = ChoicesFilter(choices=ActionStatus.choices)
+    handling = ChoicesFilter(choices=HandlingLevel.choices)
     organisation = CodesFilter(
         method="with_participant", label="Participating organisation code(s), any role"
     )
@@ -140,11 +189,11 @@ class ActionFilterSet(df.FilterSet):
         model = OperationalAction
         fields = ["cycle", "priority", "plan", "status", "handling", "organisation", "leader", "year"]
 
-    def with_participant(self, queryset, name, value):
+    def with_participant(self, queryset, name, value: str):
         actions = Participation.objects.filter(organisation__code__in=value).values("action_id")
         return queryset.filter(pk__in=actions)
 
-    def led_by(self, queryset, name, value):
+    def led_by(self, queryset, name, value: str):
         actions = Participation.objects.filter(organisation__code__in=value, role="leader").values(
             "action_id"
         )
@@ -170,10 +219,10 @@ class ResultFilterSet(df.FilterSet):
     action = CodesFilter(field_name="action__code", label="Action code(s)")
     organisation = CodesFilter(field_name="organisation__code", label="Reporting organisation code(s)")
     leader = CodesFilter(method="led_by", label="Code(s) of the organisation leading the action")
-    handling = df.MultipleChoiceFilter(field_name="action__handling", choices=HandlingLevel.choices)
+    handling = ChoicesFilter(field_name="action__handling", choices=HandlingLevel.choices)
     result_type = CodesFilter(field_name="result_type__code", label="Counter code(s)")
-    category = df.MultipleChoiceFilter(field_name="result_type__category", choices=ResultCategory.choices)
-    status = df.MultipleChoiceFilter(choices=EntryStatus.choices)
+    category = ChoicesFilter(field_name="result_type__category", choices=ResultCategory.choices)
+    status = ChoicesFilter(choices=EntryStatus.choices)
     year = YearFilter(label="Reporting year")
     half_year = df.ChoiceFilter(choices=HalfYear.choices)
     updated_since = UpdatedSinceFilter()
@@ -183,7 +232,7 @@ class ResultFilterSet(df.FilterSet):
         model = ResultEntry
         fields = ["cycle", "priority", "plan", "action", "organisation", "result_type", "status", "year"]
 
-    def led_by(self, queryset, name, value):
+    def led_by(self, queryset, name, value: str):
         actions = Participation.objects.filter(organisation__code__in=value, role="leader").values(
             "action_id"
         )
