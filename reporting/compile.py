@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from oap.choices import ResultCategory, ResultUnit
+from oap.formats import json_number
 from oap.models import PriorityCrimeArea
 
 from .compile_sql import fetch_rows
@@ -82,11 +83,8 @@ class Compiled:
 
 
 def number(value) -> int | float:
-    """A JSON number: whole values as int, others as float rounded to 3 decimals."""
-    value = Decimal(value or 0)
-    if value == value.to_integral_value():
-        return int(value)
-    return float(round(value, 3))
+    """A figure as the API's JSON number (`oap.formats.json_number`); nothing reported counts 0."""
+    return json_number(value or 0)
 
 
 def change(current, previous) -> float | None:
