@@ -297,7 +297,7 @@ class WebhookDeliveryAdmin(HubOnlyMixin, ScopedModelAdmin):
         "sent_at",
         "last_error",
     )
-    list_filter = ("status", "event__kind", "webhook__organisation")
+    list_filter = ("status", "event__kind", "webhook__organisation", "webhook")
     list_select_related = ("webhook__organisation", "event")
     search_fields = ("webhook__url", "webhook__organisation__code", "uuid", "last_error")
     readonly_fields = (

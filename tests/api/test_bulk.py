@@ -64,7 +64,7 @@ def test_5000_results_are_created_at_once_with_their_history(spain):
     by_key = {(r["action"], r["result_type"], r["year"], r["half_year"]): r for r in body["results"]}
     for row in rows[::499]:
         listed = by_key[(row["action"], row["result_type"], row["year"], row["half_year"])]
-        assert Decimal(listed["value"]) == Decimal(row["value"])
+        assert Decimal(str(listed["value"])) == Decimal(row["value"])
         assert listed["status"] == "draft" and listed["organisation"] == "ES"
         assert listed["comment"] == row["comment"]
 

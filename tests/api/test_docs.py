@@ -6,11 +6,15 @@ import re
 from io import StringIO
 from pathlib import Path
 
+import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from knox.models import AuthToken
 
 from oap.models import User
+
+#: committed data for the live server; the migrations' rows (role groups) restored after the test
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 

@@ -20,6 +20,9 @@ from knox.models import AuthToken
 
 from oap.models import ResultEntry, User
 
+#: committed data for the live server; the migrations' rows (role groups) restored after the test
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
 GENERATOR = shutil.which("openapi-python-client", path=str(Path(sys.executable).parent))
 
 

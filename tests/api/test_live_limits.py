@@ -15,6 +15,9 @@ from rest_framework.throttling import UserRateThrottle
 
 from tests.factories import OrganisationFactory, UserFactory
 
+#: committed data for the live server; the migrations' rows (role groups) restored after the test
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
 LIMIT, CLIENTS, EACH = 100, 24, 8
 
 
@@ -55,7 +58,6 @@ def test_the_throttle_counts_exactly_across_parallel_clients(live_server, transa
     assert statuses.count(200) == LIMIT and statuses.count(429) == CLIENTS * EACH - LIMIT
 
 
-@pytest.mark.django_db(transaction=True)
 def test_the_changes_feed_waits_for_a_transaction_still_writing(on_postgres, settings):
     settings.API_CHANGES_SETTLE_SECONDS = 0
     from oap.models import OperationalAction
