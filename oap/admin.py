@@ -52,15 +52,21 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from . import access, services
+from . import access, selectors, services
 from .admin_base import DeclaredLookupsMixin, ScopedModelAdmin, visible_count
+from .admin_grid import ResultsGridAdminMixin, grid_url, results_list_url, summary_lines
 from .admin_import import ActionExportAdminMixin, ResultImportExportAdminMixin
+from .admin_lists import ActionCodeFilter, truncated, with_title, years
 from .admin_workflow import ResultWorkflowAdminMixin
-from .choices import ParticipationRole
+from .choices import ActionStatus, EntryStatus, ParticipationRole
+from .formats import number
 from .models import (
     CommonHorizontalStrategicGoal,
     Cycle,
@@ -74,6 +80,7 @@ from .models import (
     ResultType,
     User,
     YearLock,
+    period_name,
 )
 from .services import checks
 
@@ -356,29 +363,6 @@ class ParticipationInline(OapTabularInline):
         return super().get_queryset(request).select_related("action", "organisation")
 
 
-class ResultEntryInline(OapTabularInline):
-    """The action's results the user may see, read-only: each entry has its own workflow page."""
-
-    model = ResultEntry
-    fields = ("organisation", "result_type", "year", "half_year", "value", "status")
-    readonly_fields = fields
-    extra = 0
-    show_change_link = True
-    verbose_name_plural = _("results (open an entry to change, submit or validate it)")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("action", "organisation", "result_type")
-
-
 def _leader(field: str) -> Subquery:
     """One column of the action's leading organisation, for annotating a changelist."""
     leaders = Participation.objects.filter(action=OuterRef("pk"), role=ParticipationRole.LEADER)
@@ -386,20 +370,22 @@ def _leader(field: str) -> Subquery:
 
 
 @admin.register(OperationalAction)
-class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
+class OperationalActionAdmin(ResultsGridAdminMixin, ActionExportAdminMixin, OapModelAdmin):
+    """Actions: a list that fits the page (the priority, handling and full title on hover and in
+    the filters), and an action page that sums its results instead of listing every figure."""
+
+    change_form_template = "admin/oap/operationalaction/change_form.html"
     list_display = (
         "code",
-        "title",
+        "short_title",
         "plan_code",
-        "priority",
         "status",
-        "handling",
         "leader",
         "participant_count",
-        "start",
-        "end",
+        "running",
+        "record_results",
     )
-    list_display_links = ("code", "title")
+    list_display_links = ("code", "short_title")
     list_filter = (
         "plan__priority__cycle",
         ("plan__priority", PriorityListFilter),
@@ -415,7 +401,7 @@ class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     date_hierarchy = "start"
     ordering = ("code",)
-    inlines = (ParticipationInline, ResultEntryInline)
+    inlines = (ParticipationInline,)
     fieldsets = (
         (_("Identification"), {"fields": ("plan", "code", "title", "description")}),
         (_("Timing"), {"fields": ("status", ("start", "end"), ("created_at", "updated_at"))}),
@@ -423,6 +409,9 @@ class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
     )
 
     def get_queryset(self, request):
+        organisation = access.organisation_of(request.user)
+        reports = access.role_allows(request.user, "add", ResultEntry) and organisation is not None
+        taking_part = Participation.objects.filter(action=OuterRef("pk"), organisation=organisation)
         return (
             super()
             .get_queryset(request)
@@ -430,8 +419,26 @@ class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
                 _leader_code=_leader("code"),
                 _leader_name=_leader("name"),
                 _participant_count=visible_count(request.user, "participations", Participation),
+                _records=Exists(taking_part) if reports else Value(False),
             )
         )
+
+    def has_add_permission(self, request):
+        """Only where there is a plan to add to (no empty chooser for partners and viewers)."""
+        return super().has_add_permission(request) and access.plans_open_for_actions(request.user).exists()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            organisation = access.organisation_of(request.user)
+            if organisation is not None and access.can_record_result(
+                request.user, action=obj, organisation=organisation
+            ):
+                context["record_results_url"] = grid_url(obj)
+            rows = selectors.action_results_summary(user=request.user, action=obj)
+            context["results_summary"] = summary_lines(obj, rows)
+            context["statuses"] = [label for _, label in EntryStatus.choices]
+            context["results_list_url"] = results_list_url(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def restrict_choices(self, request, db_field, queryset):
         if db_field.name == "plan":
@@ -444,17 +451,27 @@ class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
             return (*readonly, "plan")  # an action stays in its plan
         return readonly
 
-    @admin.display(description=_("plan"), ordering="plan__code")
-    def plan_code(self, obj: OperationalAction) -> str:
-        return obj.plan.code
+    @admin.display(description=_("title"), ordering="title")
+    def short_title(self, obj: OperationalAction):
+        return truncated(obj.title, 60)
 
-    @admin.display(description=_("priority"), ordering="plan__priority__number")
-    def priority(self, obj: OperationalAction) -> str:
-        return str(obj.plan.priority)
+    @admin.display(description=_("plan"), ordering="plan__code")
+    def plan_code(self, obj: OperationalAction):
+        return with_title(obj.plan.code, str(obj.plan.priority))
 
     @admin.display(description=_("leader"), ordering="_leader_code")
-    def leader(self, obj: OperationalAction) -> str:
-        return f"{obj._leader_name} ({obj._leader_code})" if obj._leader_code else "—"
+    def leader(self, obj: OperationalAction):
+        return with_title(obj._leader_code, obj._leader_name) if obj._leader_code else "—"
+
+    @admin.display(description=_("years"), ordering="start")
+    def running(self, obj: OperationalAction) -> str:
+        return years(obj.start, obj.end)
+
+    @admin.display(description=_("results"))
+    def record_results(self, obj: OperationalAction):
+        if not obj._records:
+            return ""
+        return format_html('<a href="{}" class="record-results">{}</a>', grid_url(obj), _("Record"))
 
     @admin.display(description=_("participants"), ordering="_participant_count")
     def participant_count(self, obj: OperationalAction) -> int:
@@ -485,7 +502,7 @@ class ParticipationAdminForm(forms.ModelForm):
 @admin.register(Participation)
 class ParticipationAdmin(OapModelAdmin):
     form = ParticipationAdminForm
-    list_display = ("action", "organisation", "role")
+    list_display = ("action_label", "organisation", "role")
     list_filter = ("role", ("action__plan", admin.RelatedOnlyFieldListFilter), "organisation__kind")
     list_select_related = ("action", "organisation")
     search_fields = ("action__code", "action__title", "organisation__code", "organisation__name")
@@ -501,6 +518,16 @@ class ParticipationAdmin(OapModelAdmin):
         if obj is not None and obj.role == ParticipationRole.LEADER:
             return False  # an action always keeps its leader
         return super().has_delete_permission(request, obj)
+
+    def has_add_permission(self, request):
+        """Only for those who manage an action (no empty chooser for partners and viewers)."""
+        if not super().has_add_permission(request):
+            return False
+        return access.restrict(OperationalAction.objects.all(), request.user, "change").exists()
+
+    @admin.display(description=_("action"), ordering="action__code")
+    def action_label(self, obj: Participation):
+        return with_title(obj.action.code, obj.action.title)
 
 
 # --- Results ------------------------------------------------------------------------------
@@ -569,15 +596,15 @@ class ResultEntryAdmin(ResultWorkflowAdminMixin, ResultImportExportAdminMixin, O
     list_display = (
         "action_code",
         "organisation_code",
-        "result_type",
-        "year",
-        "half_year",
+        "counter",
+        "period",
         "value_with_unit",
         "status",
-        "updated_at",
+        "updated",
     )
     list_display_links = ("action_code", "organisation_code")
     list_filter = (
+        ActionCodeFilter,
         "year",
         "status",
         "result_type__category",
@@ -629,8 +656,9 @@ class ResultEntryAdmin(ResultWorkflowAdminMixin, ResultImportExportAdminMixin, O
 
     def restrict_choices(self, request, db_field, queryset):
         # a coordinator reports for their own organisation, in actions it takes part in
-        if db_field.name == "action":
-            return queryset & access.actions_open_for_results(request.user)
+        if db_field.name == "action":  # active ones: figures of a finished action go through its grid
+            active = (ActionStatus.PLANNED, ActionStatus.ONGOING)
+            return (queryset & access.actions_open_for_results(request.user)).filter(status__in=active)
         if db_field.name == "organisation":
             return queryset & access.organisations_reporting_for(request.user)
         return super().restrict_choices(request, db_field, queryset)
@@ -728,16 +756,28 @@ class ResultEntryAdmin(ResultWorkflowAdminMixin, ResultImportExportAdminMixin, O
         return access.role_allows(request.user, "validate", ResultEntry)
 
     @admin.display(description=_("action"), ordering="action__code")
-    def action_code(self, obj: ResultEntry) -> str:
-        return obj.action.code
+    def action_code(self, obj: ResultEntry):
+        return with_title(obj.action.code, obj.action.title)
 
     @admin.display(description=_("organisation"), ordering="organisation__code")
-    def organisation_code(self, obj: ResultEntry) -> str:
-        return obj.organisation.code
+    def organisation_code(self, obj: ResultEntry):
+        return with_title(obj.organisation.code, obj.organisation.name)
+
+    @admin.display(description=_("counter"), ordering="result_type__order")
+    def counter(self, obj: ResultEntry):
+        return truncated(obj.result_type.name, 40)
+
+    @admin.display(description=_("period"), ordering="year")
+    def period(self, obj: ResultEntry) -> str:
+        return period_name(obj.year, obj.half_year)
+
+    @admin.display(description=_("updated"), ordering="updated_at")
+    def updated(self, obj: ResultEntry) -> str:
+        return date_format(timezone.localtime(obj.updated_at), "j M Y")
 
     @admin.display(description=_("value"), ordering="value")
     def value_with_unit(self, obj: ResultEntry) -> str:
-        return f"{obj.value.normalize():,f} {obj.result_type.get_unit_display()}"
+        return number(obj.value, obj.result_type.unit)
 
 
 @admin.register(YearLock)
