@@ -854,7 +854,7 @@ class UserAdmin(OapAdminMixin, DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         (_("EMPACT"), {"classes": ("wide",), "fields": ("organisation", "role")}),
     )
-    list_display = ("username", "email", "first_name", "last_name", "organisation", "role", "is_staff")
+    list_display = ("username", "full_name", "organisation_code", "role", "is_staff")
     list_filter = ("role", "organisation__kind", "organisation", "is_staff", "is_superuser", "is_active")
     list_select_related = ("organisation",)
     search_fields = (
@@ -866,6 +866,14 @@ class UserAdmin(OapAdminMixin, DjangoUserAdmin):
         "organisation__name",
     )
     autocomplete_fields = ("organisation",)
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def full_name(self, obj: User):
+        return with_title(obj.get_full_name() or "—", obj.email)
+
+    @admin.display(description=_("organisation"), ordering="organisation__code")
+    def organisation_code(self, obj: User):
+        return with_title(obj.organisation.code, obj.organisation.name) if obj.organisation else "—"
 
 
 from . import admin_periods  # noqa: E402, F401  (reporting periods: the hub's deadlines)
