@@ -423,6 +423,14 @@ class OperationalActionAdmin(ResultsGridAdminMixin, ActionExportAdminMixin, OapM
             )
         )
 
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if access.organisation_of(request.user) is None or not access.role_allows(
+            request.user, "add", ResultEntry
+        ):
+            return tuple(name for name in shown if name != "record_results")  # nothing to record
+        return shown
+
     def has_add_permission(self, request):
         """Only where there is a plan to add to (no empty chooser for partners and viewers)."""
         return super().has_add_permission(request) and access.plans_open_for_actions(request.user).exists()

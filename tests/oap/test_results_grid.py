@@ -41,7 +41,11 @@ def world(db):
     counters = {
         "arrests": f.ResultTypeFactory(code="arrests", name="Arrests", order=1),
         "cocaine_kg": f.ResultTypeFactory(
-            code="cocaine_kg", name="Cocaine seized", unit=ResultUnit.KG, category=ResultCategory.DRUGS, order=2
+            code="cocaine_kg",
+            name="Cocaine seized",
+            unit=ResultUnit.KG,
+            category=ResultCategory.DRUGS,
+            order=2,
         ),
         "seizures": f.ResultTypeFactory(code="seizures", name="Seizures", order=3),
         "checks_persons": f.ResultTypeFactory(
@@ -99,7 +103,7 @@ def test_figures_are_saved_at_once_and_a_comma_is_a_decimal_point(client, world)
     )
     assert response.status_code == 302 and response.url == grid(world["action"])
     assert figures() == {"arrests": (Decimal(12), "draft"), "cocaine_kg": (Decimal("1250.5"), "draft")}
-    assert "2 recorded" in [str(m) for m in get_messages(response.wsgi_request)][0]
+    assert "2 recorded" in next(str(m) for m in get_messages(response.wsgi_request))
     # the page shows what is stored, and emptying a box removes the draft
     assert 'value="1250.5"' in client.get(grid(world["action"])).content.decode()
     client.post(grid(world["action"]), {"value-arrests": "12", "value-cocaine_kg": ""})
@@ -128,7 +132,9 @@ def test_one_bad_figure_saves_nothing_and_is_named_beside_its_row(client, world)
 
 def test_save_and_submit_submits_the_period(client, world):
     client = login(client, world, "de")
-    response = client.post(grid(world["action"]), {"value-arrests": "3", "value-seizures": "4", "_submit": "1"})
+    response = client.post(
+        grid(world["action"]), {"value-arrests": "3", "value-seizures": "4", "_submit": "1"}
+    )
     assert response.status_code == 302
     assert figures() == {
         "arrests": (Decimal(3), EntryStatus.SUBMITTED),
@@ -147,9 +153,7 @@ def test_an_organisation_not_taking_part_is_refused_and_a_hidden_action_is_not_r
     assert client.post(grid(world["action"]), {"value-arrests": "5"}).status_code == 403
     client = login(client, world, "co")  # a partner: the action is for the EU side only
     hidden = client.get(grid(world["action"]))
-    missing = client.get(
-        reverse("admin:oap_operationalaction_results", args=[999_999]) + "?period=2024"
-    )
+    missing = client.get(reverse("admin:oap_operationalaction_results", args=[999_999]) + "?period=2024")
     assert (hidden.status_code, hidden.get("Location")) == (missing.status_code, missing.get("Location"))
     assert client.post(grid(world["action"]), {"value-arrests": "5"}).status_code == hidden.status_code
     assert login(client, world, "viewer").get(grid(world["action"])).status_code == 403
@@ -162,7 +166,10 @@ def test_a_post_for_another_organisations_figures_is_refused(client, world):
     assert response.status_code == 403
     # a DE draft cannot be reached through ES's grid either: ES's grid holds ES's figures only
     f.ResultEntryFactory(
-        action=world["action"], organisation=world["orgs"]["de"], result_type=world["counters"]["arrests"], year=2024
+        action=world["action"],
+        organisation=world["orgs"]["de"],
+        result_type=world["counters"]["arrests"],
+        year=2024,
     )
     client.post(grid(world["action"]), {"value-arrests": ""})
     assert figures("DE") == {"arrests": (Decimal(10), "draft")} and figures("ES") == {}
