@@ -229,9 +229,9 @@ class ResultsGridAdminMixin:
                 by_code[codes[index]].errors = [
                     message for messages_ in found.values() for message in messages_
                 ]
-            return 400, [
-                f"{len(error.rows)} of the figures cannot be saved (see beside each); nothing was saved."
-            ]
+            count = len(error.rows)
+            which = "1 figure cannot" if count == 1 else f"{count} figures cannot"
+            return 400, [f"{which} be saved (the reason is beside each); nothing was saved."]
         except services.Hidden as error:
             raise Http404(str(error)) from error
         except PermissionDenied as error:
