@@ -47,20 +47,20 @@ from __future__ import annotations
 
 from django import forms
 from django.apps import apps
-from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
-from django.contrib.admin.utils import unquote
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
 from django.http import HttpRequest
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from . import access, services
+from . import access, selectors, services
 from .admin_base import DeclaredLookupsMixin, ScopedModelAdmin, visible_count
-from .admin_import import ActionExportAdminMixin, ResultImportExportAdminMixin
-from .admin_workflow import ResultWorkflowAdminMixin
-from .choices import ParticipationRole
+from .admin_grid import ResultsGridAdminMixin, grid_url, results_list_url, summary_lines
+from .admin_import import ActionExportAdminMixin
+from .admin_lists import truncated, with_title, years
+from .choices import EntryStatus, ParticipationRole
 from .models import (
     CommonHorizontalStrategicGoal,
     Cycle,
@@ -75,7 +75,6 @@ from .models import (
     User,
     YearLock,
 )
-from .services import checks
 
 # --- Shared bases -------------------------------------------------------------------------
 
@@ -356,29 +355,6 @@ class ParticipationInline(OapTabularInline):
         return super().get_queryset(request).select_related("action", "organisation")
 
 
-class ResultEntryInline(OapTabularInline):
-    """The action's results the user may see, read-only: each entry has its own workflow page."""
-
-    model = ResultEntry
-    fields = ("organisation", "result_type", "year", "half_year", "value", "status")
-    readonly_fields = fields
-    extra = 0
-    show_change_link = True
-    verbose_name_plural = _("results (open an entry to change, submit or validate it)")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("action", "organisation", "result_type")
-
-
 def _leader(field: str) -> Subquery:
     """One column of the action's leading organisation, for annotating a changelist."""
     leaders = Participation.objects.filter(action=OuterRef("pk"), role=ParticipationRole.LEADER)
@@ -386,20 +362,22 @@ def _leader(field: str) -> Subquery:
 
 
 @admin.register(OperationalAction)
-class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
+class OperationalActionAdmin(ResultsGridAdminMixin, ActionExportAdminMixin, OapModelAdmin):
+    """Actions: a list that fits the page (the priority, handling and full title on hover and in
+    the filters), and an action page that sums its results instead of listing every figure."""
+
+    change_form_template = "admin/oap/operationalaction/change_form.html"
     list_display = (
         "code",
-        "title",
+        "short_title",
         "plan_code",
-        "priority",
         "status",
-        "handling",
         "leader",
         "participant_count",
-        "start",
-        "end",
+        "running",
+        "record_results",
     )
-    list_display_links = ("code", "title")
+    list_display_links = ("code", "short_title")
     list_filter = (
         "plan__priority__cycle",
         ("plan__priority", PriorityListFilter),
@@ -415,7 +393,7 @@ class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     date_hierarchy = "start"
     ordering = ("code",)
-    inlines = (ParticipationInline, ResultEntryInline)
+    inlines = (ParticipationInline,)
     fieldsets = (
         (_("Identification"), {"fields": ("plan", "code", "title", "description")}),
         (_("Timing"), {"fields": ("status", ("start", "end"), ("created_at", "updated_at"))}),
@@ -423,6 +401,9 @@ class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
     )
 
     def get_queryset(self, request):
+        organisation = access.organisation_of(request.user)
+        reports = access.role_allows(request.user, "add", ResultEntry) and organisation is not None
+        taking_part = Participation.objects.filter(action=OuterRef("pk"), organisation=organisation)
         return (
             super()
             .get_queryset(request)
@@ -430,8 +411,34 @@ class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
                 _leader_code=_leader("code"),
                 _leader_name=_leader("name"),
                 _participant_count=visible_count(request.user, "participations", Participation),
+                _records=Exists(taking_part) if reports else Value(False),
             )
         )
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if access.organisation_of(request.user) is None or not access.role_allows(
+            request.user, "add", ResultEntry
+        ):
+            return tuple(name for name in shown if name != "record_results")  # nothing to record
+        return shown
+
+    def has_add_permission(self, request):
+        """Only where there is a plan to add to (no empty chooser for partners and viewers)."""
+        return super().has_add_permission(request) and access.plans_open_for_actions(request.user).exists()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            organisation = access.organisation_of(request.user)
+            if organisation is not None and access.can_record_result(
+                request.user, action=obj, organisation=organisation
+            ):
+                context["record_results_url"] = grid_url(obj)
+            rows = selectors.action_results_summary(user=request.user, action=obj)
+            context["results_summary"] = summary_lines(obj, rows)
+            context["statuses"] = [label for _, label in EntryStatus.choices]
+            context["results_list_url"] = results_list_url(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def restrict_choices(self, request, db_field, queryset):
         if db_field.name == "plan":
@@ -444,17 +451,27 @@ class OperationalActionAdmin(ActionExportAdminMixin, OapModelAdmin):
             return (*readonly, "plan")  # an action stays in its plan
         return readonly
 
-    @admin.display(description=_("plan"), ordering="plan__code")
-    def plan_code(self, obj: OperationalAction) -> str:
-        return obj.plan.code
+    @admin.display(description=_("title"), ordering="title")
+    def short_title(self, obj: OperationalAction):
+        return truncated(obj.title, 60)
 
-    @admin.display(description=_("priority"), ordering="plan__priority__number")
-    def priority(self, obj: OperationalAction) -> str:
-        return str(obj.plan.priority)
+    @admin.display(description=_("plan"), ordering="plan__code")
+    def plan_code(self, obj: OperationalAction):
+        return with_title(obj.plan.code, str(obj.plan.priority))
 
     @admin.display(description=_("leader"), ordering="_leader_code")
-    def leader(self, obj: OperationalAction) -> str:
-        return f"{obj._leader_name} ({obj._leader_code})" if obj._leader_code else "—"
+    def leader(self, obj: OperationalAction):
+        return with_title(obj._leader_code, obj._leader_name) if obj._leader_code else "—"
+
+    @admin.display(description=_("years"), ordering="start")
+    def running(self, obj: OperationalAction) -> str:
+        return years(obj.start, obj.end)
+
+    @admin.display(description=_("results"))
+    def record_results(self, obj: OperationalAction):
+        if not obj._records:
+            return ""
+        return format_html('<a href="{}" class="record-results">{}</a>', grid_url(obj), _("Record"))
 
     @admin.display(description=_("participants"), ordering="_participant_count")
     def participant_count(self, obj: OperationalAction) -> int:
@@ -485,7 +502,7 @@ class ParticipationAdminForm(forms.ModelForm):
 @admin.register(Participation)
 class ParticipationAdmin(OapModelAdmin):
     form = ParticipationAdminForm
-    list_display = ("action", "organisation", "role")
+    list_display = ("action_label", "organisation", "role")
     list_filter = ("role", ("action__plan", admin.RelatedOnlyFieldListFilter), "organisation__kind")
     list_select_related = ("action", "organisation")
     search_fields = ("action__code", "action__title", "organisation__code", "organisation__name")
@@ -502,242 +519,15 @@ class ParticipationAdmin(OapModelAdmin):
             return False  # an action always keeps its leader
         return super().has_delete_permission(request, obj)
 
-
-# --- Results ------------------------------------------------------------------------------
-
-
-class ResultActionForm(ActionForm):
-    """The changelist's action bar, with room for the reason when returning entries."""
-
-    reason = forms.CharField(
-        label=_("Reason (for returning)"),
-        required=False,
-        widget=forms.TextInput(attrs={"size": 40, "placeholder": _("why the entries go back")}),
-    )
-
-
-class ResultEntryAdminForm(forms.ModelForm):
-    """Asks the one row checker (`oap.services.checks`), so refusals show on the field they concern.
-
-    The value is typed as text and read by the checker: a point or a comma before the decimals,
-    never a silent reinterpretation (`1250,5` is 1250.5; `1,250` is refused as ambiguous).
-    """
-
-    request_user = None  # set by ResultEntryAdmin.get_form
-    value = forms.CharField(
-        label=_("value"),
-        max_length=40,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 16}),
-        help_text=_("A point or a comma before the decimals; counts are whole numbers."),
-    )
-
-    class Meta:
-        model = ResultEntry
-        fields = ("action", "organisation", "result_type", "year", "half_year", "value", "comment")
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        try:
-            if self.instance.pk is None:
-                fields = ("action", "organisation", "result_type", "year", "half_year", "value", "comment")
-                [checked] = checks.check_new_entries(
-                    by=self.request_user, rows=[{name: cleaned.get(name) for name in fields}]
-                )
-                cleaned["value"] = checked.value
-            else:
-                cleaned["value"], cleaned["comment"] = checks.check_change(
-                    entry=self.instance, value=cleaned.get("value"), comment=cleaned.get("comment")
-                )
-        except checks.RowErrors as error:
-            for problem in error.problems[0]:
-                self.add_error(problem.field if problem.field in self.fields else None, problem.message)
-        except (ValidationError, PermissionDenied) as error:
-            self.add_error(None, error if isinstance(error, ValidationError) else str(error))
-        return cleaned
-
-    def validate_unique(self):
-        """Periods and duplicates are the row checker's (in `clean`), with its words."""
-
-
-@admin.register(ResultEntry)
-class ResultEntryAdmin(ResultWorkflowAdminMixin, ResultImportExportAdminMixin, OapModelAdmin):
-    form = ResultEntryAdminForm
-    action_form = ResultActionForm
-    actions = ("submit_entries", "validate_entries", "return_entries")
-    list_display = (
-        "action_code",
-        "organisation_code",
-        "result_type",
-        "year",
-        "half_year",
-        "value_with_unit",
-        "status",
-        "updated_at",
-    )
-    list_display_links = ("action_code", "organisation_code")
-    list_filter = (
-        "year",
-        "status",
-        "result_type__category",
-        "result_type",
-        "organisation__kind",
-        ("organisation", admin.RelatedOnlyFieldListFilter),
-        ("action__plan", admin.RelatedOnlyFieldListFilter),
-    )
-    list_select_related = ("action", "organisation", "result_type")
-    search_fields = (
-        "action__code",
-        "action__title",
-        "organisation__code",
-        "organisation__name",
-        "result_type__code",
-        "result_type__name",
-    )
-    autocomplete_fields = ("action", "organisation", "result_type")
-    readonly_fields = (
-        "status",
-        "return_reason",
-        "entered_by",
-        "entered_at",
-        "submitted_at",
-        "validated_by",
-        "validated_at",
-        "updated_at",
-    )
-    date_hierarchy = "updated_at"
-    ordering = ("-year", "action__code", "organisation__code", "result_type__order", "pk")
-    fieldsets = (
-        (
-            None,
-            {"fields": ("action", "organisation", "result_type", ("year", "half_year"), "value", "comment")},
-        ),
-        (_("Review"), {"fields": ("status", "return_reason")}),
-        (
-            _("History"),
-            {
-                "fields": (
-                    ("entered_by", "entered_at"),
-                    "submitted_at",
-                    ("validated_by", "validated_at"),
-                    "updated_at",
-                )
-            },
-        ),
-    )
-
-    def restrict_choices(self, request, db_field, queryset):
-        # a coordinator reports for their own organisation, in actions it takes part in
-        if db_field.name == "action":
-            return queryset & access.actions_open_for_results(request.user)
-        if db_field.name == "organisation":
-            return queryset & access.organisations_reporting_for(request.user)
-        return super().restrict_choices(request, db_field, queryset)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request_user = request.user
-        return form
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = super().get_readonly_fields(request, obj)
-        if obj is not None:  # an entry's identity is fixed once recorded; its value is not
-            return ("action", "organisation", "result_type", "year", "half_year", *readonly)
-        return readonly
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
-        if obj is not None and request.method == "GET":
-            refused = services.refusal(None, obj, "change")
-            if refused is not None:
-                self.message_user(request, " ".join(refused.messages), messages.WARNING)
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        if change:
-            saved = services.result_update(
-                entry=obj, by=request.user, value=data["value"], comment=data["comment"]
-            )
-        else:
-            saved = services.result_record(
-                by=request.user,
-                action=data["action"],
-                organisation=data["organisation"],
-                result_type=data["result_type"],
-                year=data["year"],
-                half_year=data["half_year"],
-                value=data["value"],
-                comment=data["comment"],
-            )
-        obj.pk = saved.pk
-        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
-
-    def delete_model(self, request, obj):
-        services.result_delete(entry=obj, by=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for entry in queryset:
-            services.result_delete(entry=entry, by=request.user)
-
-    def _run_workflow(self, request, queryset, verb: str, call) -> None:
-        done, refused = 0, []
-        for entry in queryset.select_related("action", "organisation", "result_type"):
-            try:
-                call(entry)
-                done += 1
-            except (ValidationError, PermissionDenied, services.Hidden) as error:
-                message = "; ".join(getattr(error, "messages", None) or [str(error)])
-                refused.append(
-                    f"{entry.action.code} · {entry.organisation.code} · {entry.result_type.code} {entry.year}: {message}"
-                )
-        if done:
-            self.message_user(
-                request, f"{done} {'entry' if done == 1 else 'entries'} {verb}.", messages.SUCCESS
-            )
-        for line in refused:
-            self.message_user(request, f"Not {verb}: {line}", messages.ERROR)
-
-    @admin.action(description=_("Submit selected entries for validation"), permissions=["submit"])
-    def submit_entries(self, request, queryset):
-        self._run_workflow(
-            request, queryset, "submitted", lambda e: services.result_submit(entry=e, by=request.user)
-        )
-
-    @admin.action(description=_("Validate selected entries"), permissions=["validate"])
-    def validate_entries(self, request, queryset):
-        self._run_workflow(
-            request, queryset, "validated", lambda e: services.result_validate(entry=e, by=request.user)
-        )
-
-    @admin.action(description=_("Return selected entries (give the reason)"), permissions=["validate"])
-    def return_entries(self, request, queryset):
-        reason = request.POST.get("reason", "")
-        self._run_workflow(
-            request,
-            queryset,
-            "returned",
-            lambda e: services.result_return(entry=e, by=request.user, reason=reason),
-        )
-
-    def has_submit_permission(self, request):
-        return access.role_allows(request.user, "submit", ResultEntry)
-
-    def has_validate_permission(self, request):
-        return access.role_allows(request.user, "validate", ResultEntry)
+    def has_add_permission(self, request):
+        """Only for those who manage an action (no empty chooser for partners and viewers)."""
+        if not super().has_add_permission(request):
+            return False
+        return access.restrict(OperationalAction.objects.all(), request.user, "change").exists()
 
     @admin.display(description=_("action"), ordering="action__code")
-    def action_code(self, obj: ResultEntry) -> str:
-        return obj.action.code
-
-    @admin.display(description=_("organisation"), ordering="organisation__code")
-    def organisation_code(self, obj: ResultEntry) -> str:
-        return obj.organisation.code
-
-    @admin.display(description=_("value"), ordering="value")
-    def value_with_unit(self, obj: ResultEntry) -> str:
-        return f"{obj.value.normalize():,f} {obj.result_type.get_unit_display()}"
+    def action_label(self, obj: Participation):
+        return with_title(obj.action.code, obj.action.title)
 
 
 @admin.register(YearLock)
@@ -814,7 +604,7 @@ class UserAdmin(OapAdminMixin, DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         (_("EMPACT"), {"classes": ("wide",), "fields": ("organisation", "role")}),
     )
-    list_display = ("username", "email", "first_name", "last_name", "organisation", "role", "is_staff")
+    list_display = ("username", "full_name", "organisation_code", "role", "is_staff")
     list_filter = ("role", "organisation__kind", "organisation", "is_staff", "is_superuser", "is_active")
     list_select_related = ("organisation",)
     search_fields = (
@@ -827,5 +617,13 @@ class UserAdmin(OapAdminMixin, DjangoUserAdmin):
     )
     autocomplete_fields = ("organisation",)
 
+    @admin.display(description=_("name"), ordering="last_name")
+    def full_name(self, obj: User):
+        return with_title(obj.get_full_name() or "—", obj.email)
 
-from . import admin_periods  # noqa: E402, F401  (reporting periods: the hub's deadlines)
+    @admin.display(description=_("organisation"), ordering="organisation__code")
+    def organisation_code(self, obj: User):
+        return with_title(obj.organisation.code, obj.organisation.name) if obj.organisation else "—"
+
+
+from . import admin_periods, admin_results  # noqa: E402, F401  (deadlines; result entries)

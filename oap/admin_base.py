@@ -59,6 +59,41 @@ class DeclaredChangeList(ChangeList):
             )
         return specs, has_filters, remaining, may_have_duplicates, has_active
 
+    @property
+    def active_filters(self) -> list[dict]:
+        """What the list is narrowed by, for the "Filtered by" line: each filter's title, the
+        value chosen and the list's address without it (a dashboard link's filter stays visible
+        at any width, also where the filter sidebar is out of sight)."""
+        found = []
+        for spec in self.filter_specs:
+            params = spec.expected_parameters()
+            if not any(name in self.params for name in params):
+                continue
+            chosen = [str(choice["display"]) for choice in spec.choices(self) if choice.get("selected")]
+            found.append(
+                {
+                    "title": str(spec.title),
+                    "value": ", ".join(chosen) or self.params.get(params[0], ""),
+                    "remove": self.get_query_string(remove=params),
+                }
+            )
+        if self.date_hierarchy:
+            parts = [
+                self.params[f"{self.date_hierarchy}__{p}"]
+                for p in ("year", "month", "day")
+                if f"{self.date_hierarchy}__{p}" in self.params
+            ]
+            if parts:
+                field = self.opts.get_field(self.date_hierarchy)
+                found.append(
+                    {
+                        "title": str(field.verbose_name),
+                        "value": "-".join(parts),
+                        "remove": self.get_query_string(remove=[f"{self.date_hierarchy}__"]),
+                    }
+                )
+        return found
+
     def _check_date_hierarchy(self, asked: dict) -> None:
         """`<date>__year`, `__month`, `__day` are whole numbers making a date, or the list is refused."""
         if not self.date_hierarchy:

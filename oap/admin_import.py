@@ -17,14 +17,17 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonRespo
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
 from . import access, export, imports, services
-from .models import ImportJob
+from .models import ImportJob, ResultType
+from .services.checks import action_years
 from .spreadsheets import (
     ACTION_EXPORT_COLUMNS,
     COLUMN_HELP,
     IMPORT_COLUMNS,
     RESULT_EXPORT_COLUMNS,
+    TemplateCodes,
     action_export_rows,
     import_template,
     read_results,
@@ -152,15 +155,33 @@ class ResultImportExportAdminMixin(ExportAdminMixin):
         self._require_import(request)
         if kind not in export.CONTENT_TYPES:
             raise Http404("Templates come as csv or xlsx.")
-        return _download(import_template(kind, self._example_row(request)), kind, "results-import-template")
+        content = import_template(kind, self._example_row(request), self._template_codes(request))
+        return _download(content, kind, "results-import-template")
 
-    def _example_row(self, request) -> list[str] | None:
+    def _example_row(self, request) -> list | None:
         """The template's example: an action and organisation the user reports for (never another's)."""
         action = access.actions_open_for_results(request.user).order_by("code").first()
         organisation = access.organisations_reporting_for(request.user).order_by("code").first()
         if action is None or organisation is None:
             return None
-        return [action.code, organisation.code, "arrests", "2024", "", "12", "JAD week 12"]
+        year = min(max(action_years(action)[0], timezone.localdate().year), action_years(action)[1])
+        return [action.code, organisation.code, "arrests", year, "", 12, "JAD week 12"]
+
+    def _template_codes(self, request) -> TemplateCodes:
+        """The codes the template's drop-down lists offer this user."""
+        actions = access.actions_open_for_results(request.user).select_related("plan").order_by("code")
+        spans = [action_years(action) for action in actions]
+        return TemplateCodes(
+            actions=[(action.code, action.title) for action in actions],
+            organisations=list(
+                access.organisations_reporting_for(request.user).order_by("code").values_list("code", "name")
+            ),
+            counters=[
+                (counter.code, counter.name, counter.get_unit_display())
+                for counter in ResultType.objects.order_by("order", "code")
+            ],
+            years=(min((s[0] for s in spans), default=2014), max((s[1] for s in spans), default=2099)),
+        )
 
     def import_view(self, request):
         self._require_import(request)

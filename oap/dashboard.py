@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Case, F, OuterRef, Subquery, When
 from django.urls import reverse
 
 from . import access
 from .admin import TakingPartFilter
+from .admin_grid import grid_url
 from .admin_workflow import entries_to_submit, entries_to_validate
-from .choices import EntryStatus, ParticipationRole, UserRole
+from .choices import ActionStatus, EntryStatus, ParticipationRole, UserRole
 from .models import OperationalAction, Participation, ResultEntry
 
 LATEST = 5
@@ -54,19 +55,29 @@ def _actions_panel(user) -> dict | None:
         title = f"{organisation.name}'s operational actions"
         query = {TakingPartFilter.parameter_name: organisation.code}
         empty = f"{organisation.name} takes part in no operational action yet."
-    latest = list(actions.order_by("-updated_at", "code")[:LATEST])
+    # ongoing first, then planned, then the rest; latest start first; by code
+    running_first = Case(
+        When(status=ActionStatus.ONGOING, then=0), When(status=ActionStatus.PLANNED, then=1), default=2
+    )
+    shown = list(
+        actions.select_related("plan").order_by(running_first, F("start").desc(nulls_last=True), "code")[
+            :LATEST
+        ]
+    )
+    records = organisation is not None and access.role_allows(user, "add", ResultEntry)
     items = []
-    for action in latest:
+    for action in shown:
         role = getattr(action, "_my_role", None)
         parts = [ParticipationRole(role).label] if role else []
         parts.append(action.get_status_display())
-        items.append(
-            {
-                "label": str(action),
-                "url": _url("change", OperationalAction, action.pk),
-                "note": " · ".join(str(p) for p in parts),
-            }
-        )
+        item = {
+            "label": str(action),
+            "url": _url("change", OperationalAction, action.pk),
+            "note": " · ".join(str(p) for p in parts),
+        }
+        if records and role:  # it takes part: its figures are the user's to record
+            item["links"] = [{"label": "Record results", "url": grid_url(action), "class": "record-results"}]
+        items.append(item)
     return {
         "id": "my-actions",
         "title": title,
@@ -74,6 +85,7 @@ def _actions_panel(user) -> dict | None:
         "items": items,
         "link": {"url": _url("changelist", OperationalAction, query=query), "label": "See them all"},
         "empty": empty,
+        "help": "Ongoing actions first, then planned ones, then the others; the latest start first.",
     }
 
 
@@ -82,7 +94,9 @@ def _to_submit_panel(user) -> dict | None:
     if organisation is None or not access.role_allows(user, "submit", ResultEntry):
         return None
     entries = entries_to_submit(user)
-    latest = entries.select_related("action", "organisation", "result_type").order_by("-updated_at", "pk")
+    latest = entries.select_related("action", "organisation", "result_type").order_by(
+        "-year", "action__code", "half_year", "result_type__order", "pk"
+    )
     return {
         "id": "to-submit",
         "title": "Waiting for you to submit",
@@ -93,7 +107,8 @@ def _to_submit_panel(user) -> dict | None:
             "label": "See them all",
         },
         "empty": f"Nothing waits for your submission: {organisation.name} has no draft or returned entry.",
-        "help": "Drafts and returned entries of your organisation; open one to submit it for validation.",
+        "help": "Drafts and returned entries of your organisation, latest year first, by action; "
+        "open one to submit it, or record results for the whole period from an action.",
     }
 
 

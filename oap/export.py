@@ -75,6 +75,8 @@ class Sheet:
     widths: Sequence[int] | None = None
     #: number formats by column index, e.g. {4: "0.0%"}; numbers default to thousands separated
     formats: dict[int, str] = field(default_factory=dict)
+    #: openpyxl DataValidation objects (drop-down lists, number rules) of the sheet
+    validations: Sequence = ()
 
 
 def _widths(sheet: Sheet) -> list[int]:
@@ -124,6 +126,8 @@ def write_xlsx(*sheets: Sheet, created: datetime.datetime | None = None) -> byte
         for index, width in enumerate(_widths(sheet), start=1):
             worksheet.column_dimensions[get_column_letter(index)].width = width
         worksheet.freeze_panes = "A2"
+        for validation in sheet.validations:
+            worksheet.data_validations.append(validation)
         header = [_cell(worksheet, str(name), None) for name in sheet.header]
         for cell in header:
             cell.font = bold

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from decimal import Decimal
 from typing import NamedTuple
 
 from django.db.models import (
@@ -236,3 +237,43 @@ def owing(year: int, half_year: int | None = None) -> dict[int, list[int]]:
         if cell.state in ("none", "reported"):
             found[cell.organisation_id].append(cell.action_id)
     return dict(found)
+
+
+# --- one action's results, summed (the action's page) ------------------------------------------
+
+
+class CounterYear(NamedTuple):
+    """One counter and year of an action: totals and how many figures stand in each status."""
+
+    counter: ResultType
+    year: int
+    validated_total: Decimal | None  # what counts in the factsheets
+    total: Decimal  # every figure the user may see
+    counts: dict[str, int]  # {status: figures}
+
+
+def action_results_summary(*, user, action) -> list[CounterYear]:
+    """Totals per counter and year of the action's figures `user` may see, in ONE grouped query.
+
+    Figures not yet validated count only where the access rule shows them to the user (their
+    organisation's, those they review, all for the hub); everyone else sees validated ones only.
+    Latest year first, counters in catalogue order.
+    """
+    entries = access.restrict(ResultEntry.objects.filter(action=action), user)
+    rows = (
+        entries.order_by()
+        .values_list("year", "result_type_id")
+        .annotate(
+            validated_total=Sum("value", filter=Q(status=EntryStatus.VALIDATED)),
+            total=Sum("value"),
+            **{status: Count("pk", filter=Q(status=status)) for status in EntryStatus.values},
+        )
+    )
+    counters = ResultType.objects.in_bulk({row[1] for row in rows})
+    found = [
+        CounterYear(
+            counters[type_id], year, validated, total, dict(zip(EntryStatus.values, counts, strict=True))
+        )
+        for year, type_id, validated, total, *counts in rows
+    ]
+    return sorted(found, key=lambda row: (-row.year, row.counter.order, row.counter.code))

@@ -29,6 +29,8 @@ COLUMN_HELP = {
     "comment": "optional",
 }
 
+#: how the CSV template's example row begins (its action cell): such a row is refused, never imported
+EXAMPLE_MARK = "example:"
 
 #: an XLSX file may unpack to at most this (a 50 000-row results file unpacks to about 20 MB): the
 #: declared sizes are checked before anything is read, the real ones while unpacking
@@ -98,9 +100,15 @@ def _rows_from_table(header: list, body: Iterable[tuple[int, list]], max_rows: i
         values = [_cell(cell) for cell in cells]
         if not any(values):
             continue  # blank lines are not rows
+        row = {name: (values[i] if i < len(values) else "") for i, name in enumerate(names) if name}
+        if row.get("action", "").lower().startswith(EXAMPLE_MARK):
+            raise SpreadsheetError(
+                f"Row {number} is the template's example (its action begins with “{EXAMPLE_MARK}”): "
+                "replace it with your own figures or delete it. Nothing was imported."
+            )
         if max_rows is not None and len(rows) == max_rows:
             raise SpreadsheetError(f"At most {max_rows} rows per file; this one has more. Split it.")
-        rows.append({name: (values[i] if i < len(values) else "") for i, name in enumerate(names) if name})
+        rows.append(row)
         numbers.append(number)
     return ParsedSheet(rows=rows, row_numbers=numbers)
 
@@ -206,12 +214,106 @@ def read_results(data: bytes, filename: str, *, max_rows: int | None = None) -> 
 # --- writing ------------------------------------------------------------------------------
 
 
-def import_template(kind: str, example: list[str] | None = None) -> bytes:
-    """A results file with the right columns and one example row (codes the user may use)."""
-    example = example or ["<action code>", "<your organisation's code>", "arrests", "2024", "", "12", ""]
-    if kind == "xlsx":
-        return write_xlsx(Sheet(title="Results", header=IMPORT_COLUMNS, rows=[example]))
-    return write_csv(IMPORT_COLUMNS, [example])
+#: rows of the XLSX template's first sheet that carry the drop-down lists and number rules
+TEMPLATE_ROWS = 5000
+
+
+@dataclass
+class TemplateCodes:
+    """What the template's drop-down lists offer: (code, name) pairs the user may use."""
+
+    actions: list[tuple[str, str]]
+    organisations: list[tuple[str, str]]
+    counters: list[tuple[str, str, str]]  # code, name, unit
+    years: tuple[int, int]
+
+
+def import_template(kind: str, example: list | None = None, codes: TemplateCodes | None = None) -> bytes:
+    """A results file to fill in.
+
+    XLSX: the first sheet (the only one imported) has the columns and no rows, with drop-down lists
+    of the codes the user may use and number rules (data validation); the codes and an example row
+    (numbers as numbers) sit on sheets of their own, which are never read. CSV: the columns and an
+    example row marked with EXAMPLE_MARK, which the import refuses (so it never imports as is).
+    """
+    example = list(example or ["<action code>", "<your organisation's code>", "arrests", 2024, "", 12, ""])
+    if kind != "xlsx":
+        return write_csv(IMPORT_COLUMNS, [[f"{EXAMPLE_MARK} {example[0]}", *example[1:]]])
+    codes = codes or TemplateCodes([], [], [], (2014, 2099))
+    sheets = [
+        Sheet(
+            title="Results",
+            header=IMPORT_COLUMNS,
+            rows=[],
+            widths=[22, 14, 24, 8, 10, 14, 40],
+            validations=_validations(codes),
+        ),
+        Sheet(
+            title="Example",
+            header=IMPORT_COLUMNS,
+            rows=[
+                example,
+                [],
+                ["This sheet is never imported: only the first sheet, Results, is read. Copy the row there."],
+            ],
+        ),
+        Sheet(title="Actions", header=["action", "title"], rows=codes.actions),
+        Sheet(title="Organisations", header=["organisation", "name"], rows=codes.organisations),
+        Sheet(title="Counters", header=["result_type", "name", "unit"], rows=codes.counters),
+    ]
+    return write_xlsx(*sheets)
+
+
+def _validations(codes: TemplateCodes) -> list:
+    """The first sheet's rules, one per column: lists of valid codes, whole years, 1 or 2, values >= 0."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    def listed(sheet: str, count: int, column: str, what: str):
+        return DataValidation(
+            type="list",
+            formula1=f"{sheet}!$A$2:$A${max(count, 1) + 1}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=f"Not a {what}",
+            error=f"Choose a {what} from the list (the sheet {sheet} names them).",
+            sqref=f"{column}2:{column}{TEMPLATE_ROWS + 1}",
+        )
+
+    first, last = codes.years
+    rules = [
+        listed("Actions", len(codes.actions), "A", "code of an action you report for"),
+        listed("Organisations", len(codes.organisations), "B", "code of your organisation"),
+        listed("Counters", len(codes.counters), "C", "counter code"),
+        DataValidation(
+            type="whole",
+            operator="between",
+            formula1=str(first),
+            formula2=str(last),
+            showErrorMessage=True,
+            errorTitle="Not a year",
+            error=f"Give a year from {first} to {last}.",
+            sqref=f"D2:D{TEMPLATE_ROWS + 1}",
+        ),
+        DataValidation(
+            type="list",
+            formula1='"1,2"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="Not a half-year",
+            error="1 or 2 for a half-year; leave it empty for the whole year.",
+            sqref=f"E2:E{TEMPLATE_ROWS + 1}",
+        ),
+        DataValidation(
+            type="decimal",
+            operator="greaterThanOrEqual",
+            formula1="0",
+            showErrorMessage=True,
+            errorTitle="Not a figure",
+            error="Give a number, 0 or more (counts are whole numbers).",
+            sqref=f"F2:F{TEMPLATE_ROWS + 1}",
+        ),
+    ]
+    return rules
 
 
 RESULT_EXPORT_COLUMNS = [

@@ -122,6 +122,10 @@ def _action_years(action: OperationalAction) -> tuple[int, int]:
     return start, max(start, end)
 
 
+#: the years an action reports for (the grid's periods), by the rule the checker applies
+action_years = _action_years
+
+
 def _existing(keys: set[tuple]) -> dict[tuple, dict[int | None, tuple[int, str]]]:
     """{(action, organisation, counter, year): {half_year: (entry id, status)}} in the database."""
     if not keys:

@@ -81,8 +81,9 @@ def chromium(demo):
 class Visitor:
     """One user's browser session: log in through the form, go to pages, take screenshots."""
 
-    def __init__(self, browser, base_url: str, test_name: str, counter: list[int]):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=base_url)
+    def __init__(self, browser, base_url: str, test_name: str, counter: list[int], **options):
+        options = {"viewport": {"width": 1400, "height": 1000}, **options}  # e.g. locale="es-ES"
+        self.context = browser.new_context(base_url=base_url, **options)
         self.context.set_default_timeout(TIMEOUT_MS)
         self.context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         self.page = self.context.new_page()
@@ -124,15 +125,15 @@ class Visitor:
 
 @pytest.fixture
 def visit(live_server, demo, chromium, request):
-    """`visit(username)` → a logged-in `Visitor` in a fresh browser context."""
+    """`visit(username, **context options)` → a logged-in `Visitor` in a fresh browser context."""
     test_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
     for old in SCREENSHOTS.glob(f"{test_name}-*.png"):
         old.unlink()
     counter = [0]
     visitors: list[Visitor] = []
 
-    def make(username: str | None = None) -> Visitor:
-        visitor = Visitor(chromium, live_server.url, test_name, counter)
+    def make(username: str | None = None, **options) -> Visitor:
+        visitor = Visitor(chromium, live_server.url, test_name, counter, **options)
         visitors.append(visitor)
         return visitor.login(username) if username else visitor
 
