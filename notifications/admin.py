@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from oap import access
-from oap.admin_base import ScopedModelAdmin
+from oap.admin.base import ScopedModelAdmin
 
 from . import services
 from .access import can_manage_webhooks

@@ -13,9 +13,9 @@ from django.db.models import Case, F, OuterRef, Subquery, When
 from django.urls import reverse
 
 from . import access
-from .admin import TakingPartFilter
-from .admin_grid import grid_url
-from .admin_workflow import entries_to_submit, entries_to_validate
+from .admin.filters import TakingPartFilter
+from .admin.grid import grid_url
+from .admin.workflow import entries_to_submit, entries_to_validate
 from .choices import ActionStatus, EntryStatus, ParticipationRole, UserRole
 from .models import OperationalAction, Participation, ResultEntry
 

@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from oap import access
-from oap.admin_base import ScopedModelAdmin
+from oap.admin.base import ScopedModelAdmin
 from oap.models import PriorityCrimeArea
 
 from . import access as reports

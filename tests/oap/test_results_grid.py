@@ -1,4 +1,4 @@
-"""The results grid page (oap/admin_grid.py) and the action page's summary, through the admin."""
+"""The results grid page (oap/admin/grid.py) and the action page's summary, through the admin."""
 
 from decimal import Decimal
 

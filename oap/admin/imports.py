@@ -9,7 +9,7 @@ search — as CSV or XLSX.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ALL_VAR, PAGE_VAR
 from django.core.exceptions import PermissionDenied
@@ -19,10 +19,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from . import access, export, imports, services
-from .models import ImportJob, ResultType
-from .services.checks import action_years
-from .spreadsheets import (
+from .. import access, export, imports, services
+from ..models import ImportJob, ResultType
+from ..services.checks import action_years
+from ..spreadsheets import (
     ACTION_EXPORT_COLUMNS,
     COLUMN_HELP,
     IMPORT_COLUMNS,
@@ -33,6 +33,7 @@ from .spreadsheets import (
     read_results,
     result_export_rows,
 )
+from .base import OapModelAdmin
 
 
 def _download(content: bytes, kind: str, stem: str) -> HttpResponse:
@@ -256,3 +257,32 @@ class ResultImportExportAdminMixin(ExportAdminMixin):
                 "errors": job.errors,
             }
         )
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(OapModelAdmin):
+    """Spreadsheet imports, for review (they are made from the results list's *Import* button)."""
+
+    list_display = ("filename", "created_by", "created_at", "status", "total_rows", "imported_rows")
+    list_filter = ("status",)
+    list_select_related = ("created_by__organisation",)
+    search_fields = ("filename", "created_by__username")
+    readonly_fields = (
+        "created_by",
+        "created_at",
+        "filename",
+        "file",
+        "status",
+        "total_rows",
+        "imported_rows",
+        "errors",
+        "task_id",
+        "finished_at",
+    )
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

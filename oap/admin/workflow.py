@@ -25,9 +25,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import access, services, workflow
-from .choices import EntryStatus
-from .models import ResultEntry
+from .. import access, services, workflow
+from ..choices import EntryStatus
+from ..models import ResultEntry
 
 # --- what waits for whom (shared with the dashboard) ----------------------------------------
 

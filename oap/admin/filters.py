@@ -9,6 +9,9 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from .. import access
+from ..models import OperationalAction, Organisation, Participation, PriorityCrimeArea
+
 
 def truncated(text, length: int = 48):
     """`text` cut to `length` characters in the list, the whole of it in the cell's tooltip."""
@@ -55,3 +58,35 @@ class ActionCodeFilter(admin.SimpleListFilter):
         if self.value():
             return queryset.filter(action__code=self.value())
         return queryset
+
+
+class PriorityListFilter(admin.RelatedFieldListFilter):
+    """A priority filter whose labels ("Name (2022-2025)") come from one query, not one per priority."""
+
+    def field_choices(self, field, request, model_admin):
+        priorities = PriorityCrimeArea.objects.select_related("cycle")
+        return [(priority.pk, str(priority)) for priority in priorities]
+
+
+class TakingPartFilter(admin.SimpleListFilter):
+    """Actions an organisation takes part in (any role), by its code (the dashboard links here).
+
+    Offered: the organisations taking part in actions the user may see.
+    """
+
+    title = _("organisation taking part")
+    parameter_name = "organisation"
+
+    def lookups(self, request, model_admin):
+        visible = access.restrict(OperationalAction.objects.all(), request.user, "view").values("pk")
+        organisations = Organisation.objects.filter(participations__action__in=visible).distinct()
+        return [(organisation.code, str(organisation)) for organisation in organisations.order_by("name")]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        taking_part = Participation.objects.filter(organisation__code=self.value()).values("action_id")
+        return queryset.filter(pk__in=taking_part)
+
+
+# --- Reference data -----------------------------------------------------------------------

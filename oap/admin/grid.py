@@ -26,11 +26,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from . import access, selectors, services
-from .choices import EntryStatus
-from .formats import number, plain
-from .models import OperationalAction, Organisation, ResultEntry, period_name
-from .services.checks import action_years, period_label
+from .. import access, selectors, services
+from ..choices import EntryStatus
+from ..formats import number, plain
+from ..models import OperationalAction, Organisation, ResultEntry, period_name
+from ..services.checks import action_years, period_label
 
 GRID_TEMPLATE = "admin/oap/operationalaction/results_grid.html"
 STATUS_NOTES = {

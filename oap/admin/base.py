@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import datetime
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Count, Model, Q
-from django.http import Http404, HttpResponseNotAllowed
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Count, Model, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import access
+from .. import access
+from ..models import OperationalAction
 
 
 def visible_count(user, path: str, model: type[Model]) -> Count:
@@ -171,3 +175,104 @@ class ScopedModelAdmin(DeclaredLookupsMixin, SimpleHistoryAdmin):
 
     def revert_disabled(self, request, obj=None):
         return True
+
+
+def _is_autocomplete(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return bool(match and match.url_name == "autocomplete")
+
+
+class OapAdminMixin(DeclaredLookupsMixin):
+    """Where the admin asks the access rule (oap/access.py) — and nowhere else.
+
+    - `get_queryset` feeds changelists, change/delete/history views, inlines, "related only"
+      list filters and the autocomplete endpoint (which asks the target model's admin): rows
+      the user may see.
+    - `has_view/change/delete_permission(request, obj)` ask `user.has_perm(perm, obj)`, which
+      the access backend answers from the same Q objects.
+    - `restrict_choices` narrows what a relation field may point to — in selects and in the
+      autocompletes serving that field.
+    """
+
+    def restrict_queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        """Rows of this admin's model the request's user may see."""
+        return access.restrict(queryset, request.user, "view")
+
+    def restrict_choices(self, request: HttpRequest, db_field, queryset: QuerySet) -> QuerySet:
+        """Rows a relation field may point to: by default, those the user may see."""
+        return access.restrict(queryset, request.user, "view")
+
+    def get_queryset(self, request):
+        return self.restrict_queryset(request, super().get_queryset(request))
+
+    def _object_permission(self, request, action: str, obj) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}", obj)
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None or isinstance(self, admin.options.InlineModelAdmin):
+            return super().has_view_permission(request, obj)
+        return self._object_permission(request, "view", obj) or self._object_permission(
+            request, "change", obj
+        )
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None or isinstance(self, admin.options.InlineModelAdmin):
+            return super().has_change_permission(request, obj)
+        return self._object_permission(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is None or isinstance(self, admin.options.InlineModelAdmin):
+            return super().has_delete_permission(request, obj)
+        return self._object_permission(request, "delete", obj)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Autocompletes offer only what the source field may point to for this user."""
+        if _is_autocomplete(request):
+            try:
+                source_model = apps.get_model(request.GET["app_label"], request.GET["model_name"])
+                source_field = source_model._meta.get_field(request.GET["field_name"])
+            except (KeyError, LookupError, FieldDoesNotExist):
+                return queryset.none(), False
+            source_admin = self.admin_site._registry.get(source_model)
+            if isinstance(source_admin, OapAdminMixin):
+                queryset = source_admin.restrict_choices(request, source_field, queryset)
+        return super().get_search_results(request, queryset, search_term)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            queryset = self.get_field_queryset(None, db_field, request)
+            if queryset is None:
+                queryset = db_field.remote_field.model._default_manager.all()
+            kwargs["queryset"] = self.restrict_choices(request, db_field, queryset)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs and db_field.remote_field.through._meta.auto_created:
+            queryset = self.get_field_queryset(None, db_field, request)
+            if queryset is None:
+                queryset = db_field.remote_field.model._default_manager.all()
+            kwargs["queryset"] = self.restrict_choices(request, db_field, queryset)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class OapModelAdmin(OapAdminMixin, ScopedModelAdmin):
+    """Base of every oap ModelAdmin: scoped, with its (read-only) audit history one click away."""
+
+
+class OapTabularInline(OapAdminMixin, admin.TabularInline):
+    """Base of every oap inline."""
+
+
+class VisibleActionCountMixin:
+    """An "actions" column counting only the actions the user may see (a count never leaks)."""
+
+    action_count_path = "actions"  # from this admin's model to OperationalAction
+
+    def get_queryset(self, request):
+        count = visible_count(request.user, self.action_count_path, OperationalAction)
+        return super().get_queryset(request).annotate(_action_count=count)
+
+    @admin.display(description=_("actions"), ordering="_action_count")
+    def action_count(self, obj) -> int:
+        return obj._action_count

@@ -12,15 +12,15 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
 
-from . import access, services
-from .admin import OapModelAdmin
-from .admin_import import ResultImportExportAdminMixin
-from .admin_lists import ActionCodeFilter, truncated, with_title
-from .admin_workflow import ResultWorkflowAdminMixin
-from .choices import ActionStatus
-from .formats import number
-from .models import ResultEntry, period_name
-from .services import checks
+from .. import access, services
+from ..choices import ActionStatus
+from ..formats import number
+from ..models import ResultEntry, period_name
+from ..services import checks
+from .base import OapModelAdmin
+from .filters import ActionCodeFilter, truncated, with_title
+from .imports import ResultImportExportAdminMixin
+from .workflow import ResultWorkflowAdminMixin
 
 
 class ResultActionForm(ActionForm):
