@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery, Value
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -89,11 +90,51 @@ def _leader(field: str) -> Subquery:
     return Subquery(leaders.values(f"organisation__{field}")[:1])
 
 
+#: the action's own fields, as the services take them
+ACTION_FIELDS = ("plan", "code", "title", "description", "status", "handling", "start", "end", "chsgs")
+
+
+class OperationalActionForm(forms.ModelForm):
+    """The action's fields, checked by the service's rule (`services.check_action`: the model's
+    own validation and dates within the plan's cycle) so that a refusal shows beside the field."""
+
+    class Meta:
+        model = OperationalAction
+        fields = ACTION_FIELDS
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors or self.instance.plan_id is None:
+            return
+        try:
+            services.check_action(self.instance)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+def _roles(formset, action: OperationalAction | None) -> list:
+    """(organisation, role) of every participant the page keeps: the rows shown and not deleted,
+    and any row of the action the page did not show."""
+    shown = {form.instance.pk for form in formset.initial_forms}
+    kept = [
+        (form.cleaned_data["organisation"], form.cleaned_data["role"])
+        for form in formset.forms
+        if form.cleaned_data and not formset._should_delete_form(form)
+    ]
+    if action is not None and action.pk is not None:
+        unseen = (
+            Participation.objects.filter(action=action).exclude(pk__in=shown).select_related("organisation")
+        )
+        kept += [(p.organisation, p.role) for p in unseen]
+    return kept
+
+
 @admin.register(OperationalAction)
 class OperationalActionAdmin(ResultsGridAdminMixin, ActionExportAdminMixin, OapModelAdmin):
     """Actions: a list that fits the page (the priority, handling and full title on hover and in
     the filters), and an action page that sums its results instead of listing every figure."""
 
+    form = OperationalActionForm
     change_form_template = "admin/oap/operationalaction/change_form.html"
     list_display = (
         "code",
@@ -168,6 +209,24 @@ class OperationalActionAdmin(ResultsGridAdminMixin, ActionExportAdminMixin, OapM
             context["results_list_url"] = results_list_url(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    def save_model(self, request, obj, form, change):
+        """Saved with its participants in `save_related`, through the services (one transaction)."""
+
+    def save_related(self, request, form, formsets, change):
+        """The action, its CHSGs and its participants through `services.action_create` or
+        `action_update`: the one leader rule, the plan's cycle and who may write, as on every path."""
+        (participants,) = [f for f in formsets if f.model is Participation]
+        for formset in formsets:
+            formset.save(commit=False)  # what changed, for the admin's log; nothing written here
+        data = form.cleaned_data
+        fields = {name: data[name] for name in ACTION_FIELDS if name in data}
+        roles = _roles(participants, form.instance if change else None)
+        if change:
+            saved = services.action_update(action=form.instance, by=request.user, roles=roles, **fields)
+        else:
+            saved = services.action_create(by=request.user, roles=roles, **fields)
+        form.instance.pk = saved.pk
+
     def restrict_choices(self, request, db_field, queryset):
         if db_field.name == "plan":
             return queryset & access.plans_open_for_actions(request.user)
@@ -241,6 +300,25 @@ class ParticipationAdmin(OapModelAdmin):
         if db_field.name == "action":  # participants are added to actions one manages
             return access.restrict(queryset, request.user, "change")
         return super().restrict_choices(request, db_field, queryset)
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        """Through `services.participation_save` (the one leader rule); a row moved to another
+        action or organisation leaves its old place through `participation_remove`."""
+        if change and {"action", "organisation"} & set(form.changed_data):
+            old = Participation.objects.select_related("action").get(pk=obj.pk)
+            services.participation_remove(participation=old, by=request.user)
+        saved = services.participation_save(
+            action=obj.action, organisation=obj.organisation, role=obj.role, by=request.user
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.participation_remove(participation=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for participation in queryset.select_related("action"):
+            services.participation_remove(participation=participation, by=request.user)
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.role == ParticipationRole.LEADER:

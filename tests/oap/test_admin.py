@@ -290,3 +290,31 @@ def test_changelist_queries_do_not_grow_with_rows(admin_client, db, model, add_r
     assert rows == 30
 
     assert few == many, f"{few} queries for 3 rows, {many} for 30"
+
+
+def test_an_action_dated_outside_its_plans_cycle_is_refused_beside_the_field(admin_client, data):
+    """The admin asks the service's rule (`services.check_action`); it used to save the action as typed."""
+    cycle = data["plan"].priority.cycle
+    post = action_form(data["plan"], [(data["spain"], LEADER)])
+    post["start"], post["end"] = f"{cycle.end_year + 3}-01-01", f"{cycle.end_year + 3}-12-31"
+    before = OperationalAction.objects.count()
+
+    response = admin_client.post(admin_url(OperationalAction, "add"), post)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert f"{cycle.start_year} to {cycle.end_year}" in " ".join(errors["start"])
+    assert OperationalAction.objects.count() == before
+
+
+def test_the_admin_saves_an_action_through_the_service(admin_client, data):
+    """One path for every writer: the admin's add page writes the action's event in the same
+    transaction, as `services.action_create` does (the admin used to save the action itself)."""
+    from outbox.models import Message  # noqa: PLC0415
+
+    post = action_form(data["plan"], [(data["spain"], LEADER), (data["germany"], PARTICIPANT)])
+    response = admin_client.post(admin_url(OperationalAction, "add"), post)
+
+    assert response.status_code == 302
+    action = OperationalAction.objects.get(code="DRUGS-CCH 9.9")
+    assert Message.objects.filter(key=f"event:action.changed:{action.pk}").count() == 1
