@@ -310,7 +310,7 @@ def test_an_action_dated_outside_its_plans_cycle_is_refused_beside_the_field(adm
 def test_the_admin_saves_an_action_through_the_service(admin_client, data):
     """One path for every writer: the admin's add page writes the action's event in the same
     transaction, as `services.action_create` does (the admin used to save the action itself)."""
-    from outbox.models import Message  # noqa: PLC0415
+    from outbox.models import Message
 
     post = action_form(data["plan"], [(data["spain"], LEADER), (data["germany"], PARTICIPANT)])
     response = admin_client.post(admin_url(OperationalAction, "add"), post)
