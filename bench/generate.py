@@ -5,12 +5,16 @@
     .venv/bin/python bench/generate.py --force                  # regenerate even if present
 
 On the dedicated database BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/empact_bench,
-created when missing): migrate, load the reference data (`loaddata reference`), add the plans of
-2024–2025 (copies of the 2022–2023 ones), then COPY in operational actions across the plans,
+created when missing): migrate, load the reference data (`loaddata reference`), then COPY in
+operational actions across the plans of the 2022–2025 cycle (dates within their plan's years),
 their participation (one leader, most actions 2–15 organisations, some third countries), the
-CHSGs they serve, and result entries (mostly validated, 2022–2025, unique per action,
-organisation, counter and period, always by an organisation taking part in the action).
-History tables are left empty: the benchmarks do not read them.
+CHSGs they serve, and result entries (mostly validated) valid under the row checker's rules
+(oap/services/checks.py): by an organisation taking part in the action, in a year within the
+action's years, one period per action, organisation, counter and year (a whole year, or both
+half-years, never both), whole numbers for counts and at most 3 decimals for amounts, within
+each unit's maximum. Validated entries carry no validator (`validated_by` NULL: nobody of the
+reporting organisation validated them, the four-eyes rule holds). History tables are left
+empty: the benchmarks do not read them.
 
 The same BENCH_SCALE and BENCH_SEED give the same rows. A run that finds the data set of its
 scale and seed already loaded does nothing (unless --force).
@@ -67,29 +71,22 @@ def participants_count(rng: random.Random) -> int:
     return min(15, 2 + int(rng.expovariate(1 / 4.5)))
 
 
-def ensure_plans():
-    """The 15 reference plans are 2022–2023; the 2024–2025 plans are copies of them (code + '-2425')."""
+def cycle_plans():
+    """The plans of the 2022–2025 cycle in the reference data (2022–2023 and their -24 sequels)."""
     from oap.models import OperationalActionPlan
 
-    plans = list(OperationalActionPlan.objects.filter(start_year=2022).order_by("code"))
-    for plan in plans:
-        copy, created = OperationalActionPlan.objects.get_or_create(
-            code=f"{plan.code}-2425",
-            defaults={
-                "name": f"{plan.name} (2024–2025)",
-                "priority": plan.priority,
-                "start_year": 2024,
-                "end_year": 2025,
-                "driver": plan.driver,
-            },
-        )
-        if created:
-            copy.co_drivers.set(plan.co_drivers.all())
     return list(
-        OperationalActionPlan.objects.filter(start_year__in=(2022, 2024))
+        OperationalActionPlan.objects.filter(priority__cycle__code="2022-2025")
         .select_related("priority")
         .order_by("code")
     )
+
+
+def action_dates(rng: random.Random, plan) -> tuple[date, date]:
+    """Start and end within the plan's years (and so its cycle): entries go in the years between."""
+    first, last = date(plan.start_year, 1, 1), date(plan.end_year, 12, 31)
+    start = first + timedelta(days=rng.randint(0, 400))
+    return start, min(last, start + timedelta(days=rng.randint(30, 700)))
 
 
 def ensure_users():
@@ -140,11 +137,11 @@ def generate(scale: float, seed: int, force: bool = False) -> dict:
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     call_command("loaddata", "reference", verbosity=0)
-    plans = ensure_plans()
+    plans = cycle_plans()
     ensure_users()
     n_actions = max(40, round(ACTIONS * scale))
     n_entries = max(1000, round(ENTRIES * scale))
-    signature = f"scale={scale} seed={seed} actions={n_actions} entries={n_entries} v1"
+    signature = f"scale={scale} seed={seed} actions={n_actions} entries={n_entries} v2"
     with connection.cursor() as c:
         if loaded_signature(c) == signature and not force:
             c.execute(f"SELECT count(*) FROM {ResultEntry._meta.db_table}")
@@ -178,8 +175,7 @@ def generate(scale: float, seed: int, force: bool = False) -> dict:
         plan = plans[rng.randrange(len(plans))]
         per_plan[plan.pk] = per_plan.get(plan.pk, 0) + 1
         code = f"{plan.code} B{per_plan[plan.pk]}"
-        start = date(plan.start_year, 1, 1) + timedelta(days=rng.randint(0, 500))
-        end = start + timedelta(days=rng.randint(30, 700))
+        start, end = action_dates(rng, plan)
         handling = weighted(rng, HANDLING)
         status = weighted(rng, ACTION_STATUS)
         title = f"Joint action {per_plan[plan.pk]} of {plan.code}"
@@ -213,7 +209,7 @@ def generate(scale: float, seed: int, force: bool = False) -> dict:
             part_lines.append(f"{part_id}\t{action_id}\t{org_pk}\t{role}\n")
         for chsg in rng.sample(chsgs, rng.randint(1, 2)):
             chsg_lines.append(f"{action_id}\t{chsg}\n")
-        actions.append((action_id, plan, list(chosen)))
+        actions.append((action_id, range(start.year, end.year + 1), list(chosen)))
 
     # --- result entries ----------------------------------------------------------------------
     # Each action gets a share of the entries (varying ±70 %), as distinct (organisation, year,
@@ -222,8 +218,7 @@ def generate(scale: float, seed: int, force: bool = False) -> dict:
     total_weight = sum(weights)
     entry_lines = []
     entry_id = 0
-    for (action_id, plan, org_ids), weight in zip(actions, weights, strict=True):
-        years = list(range(plan.start_year, plan.end_year + 1))
+    for (action_id, years, org_ids), weight in zip(actions, weights, strict=True):
         want = round(n_entries * weight / total_weight / (1 + HALF_YEARS))
         space = len(org_ids) * len(years) * len(types)
         for slot in rng.sample(range(space), min(want, space)):
