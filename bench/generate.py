@@ -121,6 +121,40 @@ def loaded_signature(cursor) -> str | None:
     return row[0] if row else None
 
 
+#: rows breaking the rules of oap/services/checks.py and oap/services/actions.py (each must find none)
+RULE_CHECKS = {
+    "entries outside their action's years": """
+        SELECT count(*) FROM oap_resultentry e JOIN oap_operationalaction a ON a.id = e.action_id
+         WHERE e.year NOT BETWEEN extract(year FROM a.start) AND extract(year FROM a."end")""",
+    "actions outside their plan's years": """
+        SELECT count(*) FROM oap_operationalaction a JOIN oap_operationalactionplan p ON p.id = a.plan_id
+         WHERE extract(year FROM a.start) < p.start_year OR extract(year FROM a."end") > p.end_year""",
+    "whole-year beside half-year figures": """
+        SELECT count(*) FROM (SELECT 1 FROM oap_resultentry GROUP BY action_id, organisation_id, result_type_id, year
+                              HAVING bool_or(half_year IS NULL) AND bool_or(half_year IS NOT NULL)) x""",
+    "entries of organisations not taking part": """
+        SELECT count(*) FROM oap_resultentry e WHERE NOT EXISTS (
+          SELECT 1 FROM oap_participation p WHERE p.action_id = e.action_id AND p.organisation_id = e.organisation_id)""",
+    "counts with decimals": """
+        SELECT count(*) FROM oap_resultentry e JOIN oap_resulttype t ON t.id = e.result_type_id
+         WHERE t.unit IN ('count', 'rounds', 'units') AND e.value <> trunc(e.value)""",
+    "validated by their own organisation": """
+        SELECT count(*) FROM oap_resultentry e JOIN oap_user u ON u.id = e.validated_by_id
+         WHERE u.organisation_id = e.organisation_id""",
+}
+
+
+def check_rules(cursor) -> None:
+    """Refuse a data set that the rules would not have let in."""
+    broken = {}
+    for name, sql in RULE_CHECKS.items():
+        cursor.execute(sql)
+        if found := cursor.fetchone()[0]:
+            broken[name] = found
+    if broken:
+        raise SystemExit(f"the generated data set breaks the rules: {broken}")
+
+
 def generate(scale: float, seed: int, force: bool = False) -> dict:
     from django.core.management import call_command
     from django.db import connection, transaction
@@ -329,6 +363,7 @@ def generate(scale: float, seed: int, force: bool = False) -> dict:
         for table in tables.values():
             c.execute(f"VACUUM ANALYZE {table}")
         c.execute("ANALYZE")  # the reference tables too (plans, organisations): the planner's estimates
+        check_rules(c)
     done = time.perf_counter()
     summary = {
         "signature": signature,

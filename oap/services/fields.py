@@ -74,20 +74,23 @@ def clean_value(raw, result_type: ResultType | None = None) -> Decimal:
     if result_type is None:
         return value
     rule = UNIT_RULES.get(result_type.unit, UnitRule(3, Decimal(10**12)))
-    unit = result_type.get_unit_display()
     if value != round(value, rule.decimals):
         if rule.decimals == 0:
             raise ValidationError(
                 {"value": f"{result_type.name} is counted in whole numbers; {value} is not one."}
             )
         raise ValidationError(
-            {"value": f"Give at most {rule.decimals} decimals for {unit}; {value} has more."}
+            {
+                "value": f"Give at most {rule.decimals} decimals for {result_type.get_unit_display()}; "
+                f"{value} has more."
+            }
         )
     if value > rule.maximum:
         raise ValidationError(
             {
                 "value": f"{number(value, result_type.unit)} is more than one entry of {result_type.name} "
-                f"can hold (at most {number(rule.maximum, result_type.unit)}); check the unit ({unit})."
+                f"can hold (at most {number(rule.maximum, result_type.unit)}); check the unit "
+                f"({result_type.get_unit_display()})."
             }
         )
     return value
@@ -128,6 +131,17 @@ def _reference(raw, field: str, model: type[models.Model]):
     return raw.strip()
 
 
+_READERS: dict[str, Callable] = {
+    "action": lambda raw: _reference(raw, "action", OperationalAction),
+    "organisation": lambda raw: _reference(raw, "organisation", Organisation),
+    "result_type": lambda raw: _reference(raw, "result_type", ResultType),
+    "year": _year,
+    "half_year": _half_year,
+    "value": clean_value,
+    "comment": lambda raw: clean_text(raw, "comment"),
+}
+
+
 def parse_row(row) -> tuple[dict, list[Problem]]:
     """The row's fields read one by one (relations still codes or instances), and its problems."""
     if not isinstance(row, Mapping):
@@ -137,16 +151,7 @@ def parse_row(row) -> tuple[dict, list[Problem]]:
         Problem(name, f"Unknown or read-only field; a result is written with: {', '.join(ENTRY_FIELDS)}.")
         for name in sorted(set(row) - set(ENTRY_FIELDS))
     ]
-    readers: dict[str, Callable] = {
-        "action": lambda raw: _reference(raw, "action", OperationalAction),
-        "organisation": lambda raw: _reference(raw, "organisation", Organisation),
-        "result_type": lambda raw: _reference(raw, "result_type", ResultType),
-        "year": _year,
-        "half_year": _half_year,
-        "value": clean_value,
-        "comment": lambda raw: clean_text(raw, "comment"),
-    }
-    for name, read in readers.items():
+    for name, read in _READERS.items():
         try:
             parsed[name] = read(row.get(name))
         except ValidationError as error:
