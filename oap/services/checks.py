@@ -43,11 +43,10 @@ from ..models import (
     Participation,
     ResultEntry,
     ResultType,
-    YearLock,
 )
 from .base import Refused, acting
 from .fields import MAX_TEXT, Problem, clean_text, clean_value, parse_row
-from .years import locked_message
+from .years import locked_messages
 
 __all__ = [
     "MAX_TEXT",
@@ -260,7 +259,7 @@ def _check_against_the_database(resolved: list[_Resolved], problems: dict, name_
         .order_by()
         .values_list("action_id", "organisation_id")
     )
-    locked = {year: locked_message(year) for year in YearLock.objects.values_list("year", flat=True)}
+    locked = locked_messages()
     existing = _existing({(r.action.pk, r.organisation.pk, r.counter.pk, r.parsed["year"]) for r in resolved})
     in_rows: dict[tuple, dict[int | None, int]] = {}  # key → {half_year: row index}
     for index, action, organisation, counter, parsed in resolved:

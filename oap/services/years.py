@@ -20,14 +20,21 @@ from .base import Refused, acting, save
 
 def locked_message(year: int) -> str | None:
     """Why `year`'s entries cannot change — who locked it, when and why — or None when it is open."""
-    lock = YearLock.objects.filter(year=year).select_related("locked_by__organisation").first()
-    if lock is None:
-        return None
+    return locked_messages(YearLock.objects.filter(year=year)).get(year)
+
+
+def locked_messages(locks=None) -> dict[int, str]:
+    """{year: why its entries cannot change} of every locked year (or of `locks`), in one query."""
+    locks = YearLock.objects.all() if locks is None else locks
+    return {lock.year: _why(lock) for lock in locks.select_related("locked_by__organisation")}
+
+
+def _why(lock: YearLock) -> str:
     by = lock.locked_by.organisation.name if lock.locked_by and lock.locked_by.organisation else "the hub"
     why = f" ({lock.reason})" if lock.reason else ""
     return (
-        f"Year {year} is locked since {formats.date_format(lock.locked_at, 'j F Y')} by {by}{why}: its "
-        "results are frozen. The EMPACT support team (hub) must unlock the year before anything changes."
+        f"Year {lock.year} is locked since {formats.date_format(lock.locked_at, 'j F Y')} by {by}{why}: "
+        "its results are frozen. The EMPACT support team (hub) must unlock the year before anything changes."
     )
 
 
