@@ -112,7 +112,12 @@ class Participation(models.Model):
                 condition=Q(role__in=ParticipationRole.values), name="%(app_label)s_%(class)s_role_valid"
             ),
         ]
-        indexes = [models.Index(fields=["organisation", "action"], name="oap_particip_org_action_idx")]
+        indexes = [
+            models.Index(fields=["organisation", "action"], name="oap_particip_org_action_idx"),
+            # the access rule's "actions this organisation leads" (role = leader) without reading
+            # every action's leader: a third country's results list asks it on every page
+            models.Index(fields=["organisation", "role", "action"], name="oap_particip_org_role_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.organisation.code} — {self.get_role_display()} in {self.action.code}"
