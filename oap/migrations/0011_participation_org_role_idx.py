@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("oap", "0009_reporting_periods")]
+    dependencies = [("oap", "0010_api_idempotency_keys")]
 
     operations = [
         migrations.AddIndex(
