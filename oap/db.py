@@ -70,15 +70,13 @@ def insert_rows(
     in the order of `rows`.
 
     On PostgreSQL, one COPY (the keys drawn from the table's sequence first); elsewhere batched
-    `bulk_create`. Nothing else happens: no `save()`, no signals. The caller has checked the rows.
+    INSERTs. Nothing else happens: no `save()`, no signals, and the values are stored as given
+    (`auto_now` fields too). The caller has checked the rows.
     """
     if not rows:
         return []
     if not is_postgresql():
-        objects = model._default_manager.bulk_create(
-            [model(**dict(zip(columns, row, strict=True))) for row in rows]
-        )
-        return [obj.pk for obj in objects] if returning else []
+        return _insert_batches(model, columns, rows, returning)
     table, pk = model._meta.db_table, model._meta.pk.column
     fields = [model._meta.get_field(name) for name in columns]
     if returning:
@@ -102,4 +100,23 @@ def insert_rows(
             else:
                 for row in rows:
                     copy.write_row(row)
+    return ids
+
+
+def _insert_batches(model, columns: Sequence[str], rows: Sequence[tuple], returning: bool) -> list[int]:
+    """INSERT in batches of the database's parameter limit, values as given (`raw`: as loaddata
+    writes fixtures, without the fields' `pre_save`)."""
+    fields = [model._meta.get_field(name) for name in columns]
+    objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+    many = connection.features.can_return_rows_from_bulk_insert or not returning
+    size = (connection.ops.bulk_batch_size(fields, objects) or len(objects)) if many else 1
+    ids: list[int] = []
+    for start in range(0, len(objects), size):
+        returned = model._base_manager._insert(
+            objects[start : start + size],
+            fields=fields,
+            returning_fields=[model._meta.pk] if returning else None,
+            raw=True,
+        )
+        ids += [row[0] for row in returned or []]
     return ids

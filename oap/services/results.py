@@ -7,7 +7,7 @@ wrong state → 409 (`Conflict`, naming the current state), not the user's to ta
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -82,7 +82,7 @@ def results_record_bulk(
     on_progress: Callable[[int, int], None] | None = None,
     dry_run: bool = False,
     name_row: Callable[[int], str] | None = None,
-) -> list[ResultEntry]:
+) -> Sequence[ResultEntry]:
     """Record many draft entries at once: all or nothing, every bad row reported with its fields.
 
     Returns the recorded entries in the order of `rows` (not saved, without ids, on a dry run).
