@@ -248,10 +248,14 @@ class ResultImportExportAdminMixin(ExportAdminMixin):
     def import_progress_view(self, request, job_id):
         self._require_import(request)
         job = self._job(request, job_id)
+        progress = imports.job_progress(job)
+        working = job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
         return JsonResponse(
             {
                 "status": job.status,
-                "progress": imports.job_progress(job),
+                "progress": progress,
+                "text": f"{progress} %" if working else job.get_status_display(),
+                "done": not working,
                 "total_rows": job.total_rows,
                 "imported_rows": job.imported_rows,
                 "errors": job.errors,

@@ -172,10 +172,20 @@ def test_a_large_import_runs_as_a_task_with_progress(
     assert progress == {
         "status": "done",
         "progress": 100,
+        "text": str(ImportJob.Status.DONE.label),
+        "done": True,
         "total_rows": 120,
         "imported_rows": 120,
         "errors": [],
     }
+    # while it runs, the page watches the progress (progress.js polls the JSON): no reload
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    page = client.get(reverse("admin:oap_resultentry_import_job", args=[job.pk])).content.decode()
+    assert 'data-progress-url="' + reverse("admin:oap_resultentry_import_progress", args=[job.pk]) in page
+    assert "http-equiv" not in page and "reporting/progress.js" in page
+    running = client.get(reverse("admin:oap_resultentry_import_progress", args=[job.pk])).json()
+    assert running["done"] is False and running["text"].endswith("%")
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE)
     # confirming again changes nothing
     client.post(reverse("admin:oap_resultentry_import_job", args=[job.pk]), {"confirm": "1"})
     assert ResultEntry.objects.count() == 120
