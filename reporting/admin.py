@@ -37,17 +37,7 @@ class FactsheetRequestForm(forms.ModelForm):
 class FactsheetAdmin(ScopedModelAdmin):
     """Scoped by the access rule (reporting.access.factsheet_scope) (the changelist, the object and its history pages)."""
 
-    list_display = (
-        "year",
-        "scope",
-        "version",
-        "status",
-        "progress_bar",
-        "short_checksum",
-        "compiled_at",
-        "published_at",
-        "downloads",
-    )
+    list_display = ("year", "scope", "version", "progress_bar", "dated", "downloads")
     list_filter = ("year", "status", "priority")
     list_select_related = ("priority",)
     ordering = ("-year", "priority__number", "-version")
@@ -151,11 +141,12 @@ class FactsheetAdmin(ScopedModelAdmin):
     def scope(self, obj: Factsheet) -> str:
         return obj.scope_label
 
-    @admin.display(description=_("progress"), ordering="progress")
+    @admin.display(description=_("status"), ordering="status")
     def progress_bar(self, obj: Factsheet) -> str:
-        """The bar; while a compile runs, `reporting/progress.js` moves it (and reloads when done)."""
+        """The status; while a compile runs, its bar, which `reporting/progress.js` moves (and
+        reloads the list when done). One column, so the list fits 1440 px without scrolling."""
         if obj.status != FactsheetStatus.COMPILING:
-            return format_html('<progress value="{}" max="100"></progress> {} %', obj.progress, obj.progress)
+            return obj.get_status_display()
         return format_html(
             '<span class="progress-live" data-progress-url="{}" data-progress-reload>'
             '<progress value="{}" max="100"></progress> <span data-progress-text>{}</span></span>',
@@ -164,9 +155,14 @@ class FactsheetAdmin(ScopedModelAdmin):
             status_text(obj),
         )
 
-    @admin.display(description=_("checksum"))
-    def short_checksum(self, obj: Factsheet) -> str:
-        return obj.checksum[:12]
+    @admin.display(description=_("date"), ordering="compiled_at")
+    def dated(self, obj: Factsheet) -> str:
+        """Published on, or else compiled on (the checksum is on the version's page)."""
+        if obj.published_at:
+            return format_html("{} {}", _("published"), f"{obj.published_at:%Y-%m-%d}")
+        if obj.compiled_at:
+            return format_html("{} {}", _("compiled"), f"{obj.compiled_at:%Y-%m-%d}")
+        return "–"
 
     @admin.display(description=_("headline"))
     def headline(self, obj: Factsheet) -> str:
