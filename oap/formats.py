@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 #: U+202F NARROW NO-BREAK SPACE: the thousands separator of every number shown to people
 THOUSANDS = "\u202f"
@@ -50,7 +50,10 @@ def number(value, unit: str | None = None) -> str:
     """
     if value is None:
         return "–"
-    text = plain(_decimal(value).quantize(Decimal("0.001")) if unit != "count" else round(_decimal(value)))
+    value = _decimal(value)
+    with localcontext() as context:  # every digit of a huge figure (1E+308) kept, never an overflow
+        context.prec = max(context.prec, value.adjusted() + 5)
+        text = plain(value.quantize(Decimal("0.001")) if unit != "count" else round(value))
     whole, _, fraction = text.partition(".")
     sign = "−" if whole.startswith("-") else ""
     whole = whole.lstrip("-")

@@ -47,14 +47,16 @@ class YearFilter(df.NumberFilter):
 
 
 class SinceField(IsoDateTimeField):
-    """An ISO 8601 date and time that the database can compare with (no overflow at year 1 or 9999)."""
+    """An ISO 8601 date and time that the database can compare with (no overflow at year 1 or 9999,
+    any offset ISO 8601 allows)."""
 
     def to_python(self, value):
         value = super().to_python(value)
         if value is not None:
             try:
-                value.astimezone(datetime.UTC)
                 value.astimezone(timezone.get_current_timezone())
+                # in UTC: PostgreSQL refuses offsets past ±15:59 that ISO 8601 allows (-21:34)
+                value = value.astimezone(datetime.UTC)
             except OverflowError as error:
                 raise forms.ValidationError(
                     "Give a date and time from year 1 to 9999, e.g. 2024-01-31T12:00:00Z.", code="invalid"
@@ -100,6 +102,10 @@ class ManyField(forms.MultipleChoiceField):
         return None
 
 
+#: the schema of one code in a multi-value filter: what `ManyField` refuses, the schema refuses too
+CODE_SCHEMA = {"type": "string", "maxLength": ManyField.max_length, "pattern": "^[^\\x00]*$"}
+
+
 class ManyFilter(df.MultipleChoiceFilter):
     """One or more values — the key repeated, or comma-separated, or both — matched with `__in`."""
 
@@ -117,7 +123,7 @@ class ManyFilter(df.MultipleChoiceFilter):
 
 
 class CodesFilter(ManyFilter):
-    """One or more codes (each looked up, not listed in the schema)."""
+    """One or more codes (each looked up, not listed in the schema: `CODE_SCHEMA`)."""
 
 
 class ChoicesFilter(ManyFilter):

@@ -15,6 +15,7 @@ from drf_spectacular.plumbing import follow_model_field_lookup, get_view_model
 from rest_framework import serializers
 from rest_framework.schemas.utils import get_pk_description
 
+from .filters import CODE_SCHEMA, CodesFilter
 from .schema_texts import DEFAULT_DESCRIPTIONS, FIELD_DOCS, LINKS
 
 
@@ -125,6 +126,16 @@ class ApiSchema(AutoSchema):
         if direction == "request":  # the server refuses fields it does not know (StrictSerializer)
             schema["additionalProperties"] = False
         return schema
+
+    def _get_filter_parameters(self):
+        """Each code of a multi-value filter is described as the server checks it (`CODE_SCHEMA`)."""
+        parameters = super()._get_filter_parameters()
+        filterset = getattr(self.view, "filterset_class", None)
+        filters = filterset.base_filters if filterset is not None else {}
+        for parameter in parameters:
+            if isinstance(filters.get(parameter["name"]), CodesFilter):
+                parameter["schema"]["items"] = {**parameter["schema"]["items"], **CODE_SCHEMA}
+        return parameters
 
     def _resolve_path_parameters(self, variables):
         """Path parameters typed by their model field (an `id` is an integer), not by the URL pattern.

@@ -74,6 +74,15 @@ def clean_value(raw, result_type: ResultType | None = None) -> Decimal:
     if result_type is None:
         return value
     rule = UNIT_RULES.get(result_type.unit, UnitRule(3, Decimal(10**12)))
+    # the maximum first: rounding a huge figure (1e308) overflows Decimal's precision
+    if value > rule.maximum:
+        raise ValidationError(
+            {
+                "value": f"{number(value, result_type.unit)} is more than one entry of {result_type.name} "
+                f"can hold (at most {number(rule.maximum, result_type.unit)}); check the unit "
+                f"({result_type.get_unit_display()})."
+            }
+        )
     if value != round(value, rule.decimals):
         if rule.decimals == 0:
             raise ValidationError(
@@ -83,14 +92,6 @@ def clean_value(raw, result_type: ResultType | None = None) -> Decimal:
             {
                 "value": f"Give at most {rule.decimals} decimals for {result_type.get_unit_display()}; "
                 f"{value} has more."
-            }
-        )
-    if value > rule.maximum:
-        raise ValidationError(
-            {
-                "value": f"{number(value, result_type.unit)} is more than one entry of {result_type.name} "
-                f"can hold (at most {number(rule.maximum, result_type.unit)}); check the unit "
-                f"({result_type.get_unit_display()})."
             }
         )
     return value
