@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from django import forms
 
+from .api.filters import ManyField
 from .choices import HalfYear, OrganisationKind
 from .models import (
     MAX_YEAR,
@@ -164,33 +165,40 @@ class CompletenessQuery(forms.Form):
         required=False,
         error_messages={"invalid": "Give the period as YEAR-HALF, such as 2026-2 (2026-0: the whole year)."},
     )
-    plan = forms.CharField(max_length=40, required=False)
-    priority = forms.CharField(max_length=40, required=False)
-    kind = forms.ChoiceField(
-        choices=[("", "Every kind"), *OrganisationKind.choices],
+    # several values each, the API's way (oap.api.filters): the key repeated, or comma-separated
+    plan = ManyField(required=False)
+    priority = ManyField(required=False)
+    kind = ManyField(
+        choices=OrganisationKind.choices,
         required=False,
-        error_messages={"invalid_choice": f"Give one of: {', '.join(OrganisationKind.values)}."},
+        error_messages={
+            "invalid_choice": f"%(value)s is not a kind: give one of {', '.join(OrganisationKind.values)}."
+        },
     )
-    organisation = forms.CharField(max_length=16, required=False)
+    organisation = ManyField(required=False)
 
     def __init__(self, data=None, *, plans=None, **kwargs):
         super().__init__(data, **kwargs)
         self.plans = plans  # the plans the user may see (codes checked against them)
 
     def clean_plan(self):
-        code = self.cleaned_data["plan"].strip()
-        if code and self.plans is not None and not self.plans.filter(code=code).exists():
-            raise forms.ValidationError(f"No plan {code!r} among those you may see.")
-        return code
+        codes = self.cleaned_data["plan"]
+        if codes and self.plans is not None:
+            known = set(self.plans.filter(code__in=codes).values_list("code", flat=True))
+            unknown = [code for code in codes if code not in known]
+            if unknown:
+                raise forms.ValidationError(
+                    f"No plan {', '.join(map(repr, unknown))} among those you may see."
+                )
+        return codes
 
     def clean_organisation(self):
-        code = self.cleaned_data["organisation"].strip().upper()
-        if code and not Organisation.objects.filter(code=code).exists():
-            raise forms.ValidationError(f"No organisation with the code {code!r}.")
-        return code
-
-    def clean_priority(self):
-        return self.cleaned_data["priority"].strip()
+        codes = [code.upper() for code in self.cleaned_data["organisation"]]
+        known = set(Organisation.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = [code for code in codes if code not in known]
+        if unknown:
+            raise forms.ValidationError(f"No organisation with the code {', '.join(map(repr, unknown))}.")
+        return codes
 
     def clean(self):
         """`period` (the page's chooser), when given, stands for `year` and `half_year`."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -193,25 +194,25 @@ def completeness(
     user,
     year: int,
     half_year: int | None = None,
-    plan: str = "",
-    priority: str = "",
-    kind: str = "",
-    organisation: str = "",
+    plan: Sequence[str] = (),
+    priority: Sequence[str] = (),
+    kind: Sequence[str] = (),
+    organisation: Sequence[str] = (),
 ) -> Completeness:
-    """The completeness matrix of a period as `user` may see it (filters by code or kind).
+    """The completeness matrix of a period as `user` may see it (filters: codes or kinds, any of each).
 
     Only actions the user may see, and of the other organisations' figures only what the access
     rule shows them: validated figures everywhere, the rest where they report or review.
     """
     participations = access.restrict(expected_participations(year, half_year), user)
-    if plan:
-        participations = participations.filter(action__plan__code=plan)
-    if priority:
-        participations = participations.filter(action__plan__priority__code=priority)
-    if kind:
-        participations = participations.filter(organisation__kind=kind)
-    if organisation:
-        participations = participations.filter(organisation__code=organisation)
+    for values, lookup in (
+        (plan, "action__plan__code__in"),
+        (priority, "action__plan__priority__code__in"),
+        (kind, "organisation__kind__in"),
+        (organisation, "organisation__code__in"),
+    ):
+        if values:
+            participations = participations.filter(**{lookup: list(values)})
     found = cells_of(participations, year, half_year, access.unvalidated_visible_q(user))
     actions = OperationalAction.objects.filter(pk__in={c.action_id for c in found}).select_related("plan")
     kinds = {value: index for index, value in enumerate(OrganisationKind.values)}

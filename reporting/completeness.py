@@ -105,12 +105,12 @@ def completeness_page(request):
     query, errors = read_query(user, request.GET)
     if errors:
         year, half_year = default_period(timezone.localdate())
-        query = {"year": year, "half_year": half_year, **dict.fromkeys(FILTERS, "")}
+        query = {"year": year, "half_year": half_year, **{name: [] for name in FILTERS}}
     result = completeness(user=user, **query)
     by_organisation = result.by_organisation()
-    filters = {name: query.get(name, "") for name in FILTERS if query.get(name)}
+    filters = {name: query[name] for name in FILTERS if query.get(name)}  # lists of codes
     period_query = {"year": result.year, **({"half_year": result.half_year} if result.half_year else {})}
-    download = urlencode({**period_query, **filters})
+    download = urlencode({**period_query, **filters}, doseq=True)
     context = {
         **admin.site.each_context(request),
         "title": f"Who has reported: {result.name}",

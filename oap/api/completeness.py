@@ -19,6 +19,7 @@ from oap.models import ReportingPeriod
 from oap.selectors import completeness
 
 from .base import ApiViewMixin, RestrictedViewSet, StableOrderingFilter
+from .filters import CODE_SCHEMA
 
 
 class PeriodSerializer(serializers.ModelSerializer):
@@ -91,8 +92,18 @@ def _tally(tally) -> dict:
     }
 
 
+def _many(name: str, items: dict, description: str) -> OpenApiParameter:
+    """A multi-value filter, as the lists' (oap.api.filters): the key repeated or comma-separated."""
+    return OpenApiParameter(
+        name,
+        {"type": "array", "items": items},
+        style="form",
+        explode=True,
+        description=f"{description} Several: the key repeated or the values comma-separated.",
+    )
+
+
 def _parameters() -> list[OpenApiParameter]:
-    text = OpenApiTypes.STR
     return [
         OpenApiParameter(
             "year", OpenApiTypes.INT, description="The period's year (default: the period due soonest)."
@@ -100,12 +111,14 @@ def _parameters() -> list[OpenApiParameter]:
         OpenApiParameter(
             "half_year", OpenApiTypes.INT, enum=[1, 2], description="1 or 2; none: the whole year."
         ),
-        OpenApiParameter("plan", text, description="A plan's code, e.g. DRUGS-CCH-26."),
-        OpenApiParameter("priority", text, description="A priority's code, e.g. DRUGS."),
-        OpenApiParameter(
-            "kind", text, enum=OrganisationKind.values, description="Organisations of this kind only."
+        _many("plan", CODE_SCHEMA, "Plans' codes, e.g. DRUGS-CCH-26."),
+        _many("priority", CODE_SCHEMA, "Priorities' codes, e.g. DRUGS."),
+        _many(
+            "kind",
+            {"type": "string", "enum": OrganisationKind.values},
+            "Organisations of these kinds only.",
         ),
-        OpenApiParameter("organisation", text, description="One organisation's code, e.g. ES."),
+        _many("organisation", CODE_SCHEMA, "Organisations' codes, e.g. ES."),
     ]
 
 

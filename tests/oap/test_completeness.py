@@ -140,13 +140,13 @@ def test_filters_by_plan_priority_kind_and_organisation(demo_data):
     analyst = User.objects.get(username="europol.analyst")
     everything = completeness(user=analyst, year=2026, half_year=1)
     plan = everything.actions[0].plan
-    by_plan = completeness(user=analyst, year=2026, half_year=1, plan=plan.code)
+    by_plan = completeness(user=analyst, year=2026, half_year=1, plan=[plan.code])
     assert {a.plan_id for a in by_plan.actions} == {plan.pk}
-    by_priority = completeness(user=analyst, year=2026, half_year=1, priority=plan.priority.code)
+    by_priority = completeness(user=analyst, year=2026, half_year=1, priority=[plan.priority.code])
     assert {a.plan.priority_id for a in by_priority.actions} == {plan.priority_id}
-    third = completeness(user=analyst, year=2026, half_year=1, kind="third_country")
+    third = completeness(user=analyst, year=2026, half_year=1, kind=["third_country"])
     assert {o.kind for o in third.organisations} == {"third_country"}
-    spain = completeness(user=analyst, year=2026, half_year=1, organisation="ES")
+    spain = completeness(user=analyst, year=2026, half_year=1, organisation=["ES"])
     assert {o.code for o in spain.organisations} == {"ES"}
     assert spain.cells == {
         k: c for k, c in everything.cells.items() if k[1] == Organisation.objects.get(code="ES").pk
