@@ -1,9 +1,11 @@
 """`/api/v1/changes/`: what changed among the rows you may see, in commit order — the feed to mirror from.
 
-Read from the audit trail (django-simple-history's records of actions and result entries). Each
-item says that a row was `created`, `updated`, `deleted`, or `hidden` (it still exists, but you may
-no longer see it: a returned entry of another organisation, an action whose handling level
-narrowed). The cursor (`since`) is the position of the last change returned.
+Read from the audit trail (django-simple-history's records of actions, result entries and
+participations). Each item says that a row was `created`, `updated`, `deleted`, or `hidden` (it
+still exists, but you may no longer see it: a returned entry of another organisation, an action
+whose handling level narrowed or that your organisation left). A participation added or removed is
+an `updated` of its action (or `hidden`, for the organisation it removed from a `participants`
+action). The cursor (`since`) is the position of the last change returned.
 
 A change is returned only once it is older than the **write horizon**: the start of the oldest
 transaction still writing (PostgreSQL: `pg_stat_activity`), less `API_CHANGES_SETTLE_SECONDS` for
@@ -13,7 +15,7 @@ a cursor already handed out: the feed waits for it instead of skipping it.
 
 Visibility is the access rule's (`oap.access.scope_q`), asked of the rows now and of their
 recorded versions: a deleted or hidden row is reported only to callers who could see one of its
-versions.
+versions, or whose organisation took part in the action.
 """
 
 from __future__ import annotations
@@ -36,15 +38,19 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from oap import access
-from oap.models import OperationalAction, ResultEntry
+from oap.models import OperationalAction, Participation, ResultEntry
 
 from .base import ApiViewMixin
 
-#: (type, model, detail route, lookup attribute): the order is the tie-break between feeds
+#: (type, model whose history is read, detail route, lookup attribute, the changed row's id in a
+#: record): the order is the tie-break between feeds. A participation added or removed is a change
+#: of its action (its participants are part of it, and decide who sees it).
 FEEDS = [
-    ("action", OperationalAction, "api:action-detail", "code"),
-    ("result", ResultEntry, "api:result-detail", "pk"),
+    ("action", OperationalAction, "api:action-detail", "code", "id"),
+    ("result", ResultEntry, "api:result-detail", "pk", "id"),
+    ("action", Participation, "api:action-detail", "code", "action_id"),
 ]
+SUBJECTS = {"action": OperationalAction, "result": ResultEntry}
 DEFAULT_SIZE, MAX_SIZE = 100, 500
 CHANGES = {"+": "created", "~": "updated", "-": "deleted"}
 
@@ -108,7 +114,7 @@ def _on_history(q: Q) -> Q:
 
 
 class ChangeSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=[feed[0] for feed in FEEDS], help_text="The kind of row.")
+    type = serializers.ChoiceField(choices=list(SUBJECTS), help_text="The kind of row.")
     id = serializers.IntegerField(help_text="The row's id.")
     code = serializers.CharField(allow_null=True, help_text="An action's code (null for results).")
     change = serializers.ChoiceField(
@@ -130,7 +136,8 @@ class ChangesPageSerializer(serializers.Serializer):
 class ChangesView(ApiViewMixin, APIView):
     @extend_schema(
         summary="What changed among the rows you may see, in commit order (the feed to mirror from)",
-        description="Changes of operational actions and result entries, oldest first. Start with "
+        description="Changes of operational actions (their participants included) and result entries, oldest "
+        "first. Start with "
         "`since=now` (or no `since` for the whole history), keep the returned `cursor`, and ask "
         "again with `since=<cursor>`: while `more` is true at once, then every few minutes. A change "
         "committed late is never skipped: the feed holds back changes until every transaction that "
@@ -159,7 +166,7 @@ class ChangesView(ApiViewMixin, APIView):
             return self._page(request, [], _encode(horizon, -1, 0), more=False)
         cursor = _decode(since) if since else (datetime.datetime(1, 1, 1, tzinfo=datetime.UTC), -1, 0)
         records = []
-        for rank, (_kind, model, _route, _lookup) in enumerate(FEEDS):
+        for rank, (_kind, model, *_) in enumerate(FEEDS):
             history = model.history.model.objects.filter(_after(rank, cursor), history_date__lt=horizon)
             for record in history.order_by("history_date", "history_id")[: size + 1]:
                 records.append((record.history_date, rank, record.history_id, record))
@@ -186,32 +193,18 @@ class ChangesView(ApiViewMixin, APIView):
 
     def _items(self, request, records) -> list[dict]:
         user, items = request.user, []
-        states = {}
-        for rank, (_kind, model, _route, _lookup) in enumerate(FEEDS):
-            ids = {record.id for _, r, _, record in records if r == rank}
-            if not ids:
-                continue
-            rows = model.objects.filter(pk__in=ids)
-            visible = {row.pk: row for row in access.restrict(rows, user, "view")}
-            existing = set(rows.values_list("pk", flat=True))
-            seen = dict(
-                model.history.model.objects.filter(id__in=ids)
-                .filter(_on_history(access.scope_q(model, user, "view")))
-                .values("id")
-                .annotate(first=Min("history_date"))
-                .values_list("id", "first")
-            )
-            states[rank] = (visible, existing, seen)
+        states = {rank: self._state(user, rank, records) for rank in {r for _, r, _, _ in records}}
         for at, rank, _, record in records:
-            kind, model, route, lookup = FEEDS[rank]
+            kind, model, route, lookup, subject = FEEDS[rank]
             visible, existing, seen = states[rank]
-            row = visible.get(record.id)
+            row_id = getattr(record, subject)
+            row = visible.get(row_id)
             if row is not None:
-                change = "created" if record.history_type == "+" else "updated"
-            elif record.id not in seen or seen[record.id] > at:
+                change = "created" if record.history_type == "+" and model is SUBJECTS[kind] else "updated"
+            elif row_id not in seen or seen[row_id] > at:
                 continue  # never yours to see (up to this change)
-            elif record.id not in existing:
-                if record.history_type != "-":
+            elif row_id not in existing:
+                if record.history_type != "-" or model is not SUBJECTS[kind]:
                     continue  # its deletion follows in the feed
                 change = "deleted"
             else:
@@ -219,11 +212,43 @@ class ChangesView(ApiViewMixin, APIView):
             items.append(
                 {
                     "type": kind,
-                    "id": record.id,
-                    "code": getattr(record, "code", None),
+                    "id": row_id,
+                    "code": getattr(existing.get(row_id) or record, "code", None)
+                    if kind == "action"
+                    else None,
                     "change": change,
                     "at": at,
                     "url": reverse(route, args=[getattr(row, lookup)], request=request) if row else None,
                 }
             )
         return ChangeSerializer(items, many=True).data
+
+    @staticmethod
+    def _state(user, rank: int, records) -> tuple[dict, dict, dict]:
+        """For the rows the records of feed `rank` change: those the user sees now (by id), those
+        that exist, and when the user could first see each (one of its versions, or for an action
+        the user's organisation taking part in it: participants always see their actions)."""
+        kind, _model, _route, _lookup, subject = FEEDS[rank]
+        model = SUBJECTS[kind]
+        ids = {getattr(record, subject) for _, r, _, record in records if r == rank}
+        rows = model.objects.filter(pk__in=ids)
+        visible = {row.pk: row for row in access.restrict(rows, user, "view")}
+        existing = {row.pk: row for row in rows}
+        seen = dict(
+            model.history.model.objects.filter(id__in=ids)
+            .filter(_on_history(access.scope_q(model, user, "view")))
+            .values("id")
+            .annotate(first=Min("history_date"))
+            .values_list("id", "first")
+        )
+        organisation = access.organisation_of(user)
+        if model is OperationalAction and organisation is not None:
+            joined = (
+                Participation.history.model.objects.filter(action_id__in=ids, organisation_id=organisation.pk)
+                .values("action_id")
+                .annotate(first=Min("history_date"))
+                .values_list("action_id", "first")
+            )
+            for action_id, first in joined:
+                seen[action_id] = min(first, seen.get(action_id, first))
+        return visible, existing, seen
