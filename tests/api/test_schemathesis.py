@@ -45,7 +45,7 @@ pytestmark = pytest.mark.django_db
 
 SCHEMA_URL = "/api/v1/schema/"
 #: per operation, generation mode and role; SCHEMATHESIS_EXAMPLES=100 for a longer hunt
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MODES = [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
 
