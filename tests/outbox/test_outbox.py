@@ -97,7 +97,9 @@ def test_the_beat_sends_what_is_due_to_a_real_broker_in_order(broker_at, tmp_pat
 
 
 @needs_redis
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the migrations' rows stay for later tests
+@pytest.mark.django_db(
+    transaction=True, serialized_rollback=True
+)  # the migrations' rows stay for later tests
 def test_two_dispatchers_never_send_the_same_row(broker_at, on_postgres, tmp_path):
     """A row being sent is locked FOR UPDATE SKIP LOCKED: a second dispatcher passes it by."""
     import threading
