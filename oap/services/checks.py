@@ -115,15 +115,12 @@ class _Index:
         return self.by_id.get(given.pk)
 
 
-def _action_years(action: OperationalAction) -> tuple[int, int]:
+def action_years(action: OperationalAction) -> tuple[int, int]:
+    """The years an action reports for (the grid's periods, the checker's year rule)."""
     plan = action.plan
     start = action.start.year if action.start else plan.start_year
     end = action.end.year if action.end else plan.end_year
     return start, max(start, end)
-
-
-#: the years an action reports for (the grid's periods), by the rule the checker applies
-action_years = _action_years
 
 
 def _existing(keys: set[tuple]) -> dict[tuple, dict[int | None, tuple[int, str]]]:
@@ -265,7 +262,7 @@ def _check_against_the_database(resolved: list[_Resolved], problems: dict, name_
     for index, action, organisation, counter, parsed in resolved:
         found = problems[index]
         year, half_year = parsed["year"], parsed["half_year"]
-        first, last = _action_years(action)
+        first, last = action_years(action)
         if (action.pk, organisation.pk) not in taking_part:
             found.append(Problem("organisation", f"{organisation.code} does not take part in {action.code}."))
         elif year in locked:
