@@ -165,10 +165,14 @@ def plan_managed_q(user) -> Q:
     return EVERYTHING if sees_everything(user) else NOTHING
 
 
-def entry_visible_q(user) -> Q:
+def entry_visible_q(user, among=None) -> Q:
     """Result entries follow their action; figures not yet validated (drafts, submitted, returned,
     and their return reasons) are seen only by the reporting organisation, those who may validate
-    them (the action leader's organisation, the plan's drivers) and the hub."""
+    them (the action leader's organisation, the plan's drivers) and the hub.
+
+    `among`: the ids of the only actions whose entries are asked for (a page's totals), so that
+    the visible actions are looked up among those, not read in full.
+    """
     if sees_everything(user):
         return EVERYTHING
     organisation = organisation_of(user)
@@ -176,9 +180,10 @@ def entry_visible_q(user) -> Q:
         return NOTHING
     # a semi-join on the visible actions' ids (not a join filter on every entry's action): the
     # planner then reads a page of entries in index order instead of joining and sorting them all
-    OperationalAction = _model("OperationalAction")
-
-    visible_actions = OperationalAction.objects.filter(action_visible_q(user)).values("pk")
+    actions = _model("OperationalAction").objects.all()
+    if among is not None:
+        actions = actions.filter(pk__in=among)
+    visible_actions = actions.filter(action_visible_q(user)).values("pk")
     return Q(action_id__in=visible_actions) & (Q(status=EntryStatus.VALIDATED) | unvalidated_visible_q(user))
 
 
@@ -200,8 +205,11 @@ def unvalidated_visible_q(user) -> Q:
 
 
 def _reviewed_by_q(organisation) -> Q:
-    """Entries whose action `organisation` leads or whose plan it drives (it reviews them)."""
-    return Q(action__plan_id__in=_plans_driven_by(organisation)) | Q(
+    """Entries whose action `organisation` leads or whose plan it drives (it reviews them).
+
+    Both as semi-joins on the action's id: a join to every action would be hashed whole."""
+    driven = _model("OperationalAction").objects.filter(plan_id__in=_plans_driven_by(organisation))
+    return Q(action_id__in=driven.values("pk")) | Q(
         action_id__in=_actions_joined_by(organisation, roles=[ParticipationRole.LEADER])
     )
 
@@ -294,6 +302,16 @@ def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
     if q is NOTHING:
         return queryset.none()
     return queryset.filter(q)
+
+
+def restrict_entries_of(queryset: QuerySet, user, action_ids) -> QuerySet:
+    """`restrict(queryset, user)` for result entries of the given actions only: the same rule,
+    its visible-actions semi-join looked up among those actions (a page's totals)."""
+    action_ids = list(action_ids)
+    queryset = queryset.filter(action_id__in=action_ids)
+    if not role_allows(user, "view", queryset.model):
+        return queryset.none()
+    return queryset.filter(entry_visible_q(user, among=action_ids))
 
 
 def can(user, action: str, obj: Model) -> bool:

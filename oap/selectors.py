@@ -46,8 +46,8 @@ def action_totals(user, action_ids) -> dict[int, dict[str, dict[str, str]]]:
 
     One grouped query for the given actions (a page of a list); totals in plain notation.
     """
-    entries = access.restrict(
-        ResultEntry.objects.filter(action_id__in=list(action_ids), status=EntryStatus.VALIDATED), user
+    entries = access.restrict_entries_of(
+        ResultEntry.objects.filter(status=EntryStatus.VALIDATED), user, action_ids
     )
     totals: dict[int, dict[str, dict[str, str]]] = defaultdict(dict)
     grouped = (

@@ -91,3 +91,22 @@ def test_leader_manages_its_action_and_validates(world):
     reviewable = ResultEntry.objects.restrict(leader, "validate")
     assert reviewable.count() == 12
     assert not reviewable.filter(organisation=leader.organisation).exists()
+
+
+def test_entries_of_some_actions_are_those_the_whole_rule_shows(world):
+    """`restrict_entries_of` (a page's totals) narrows the visible actions to the asked ones: it
+    answers exactly what `visible_to` answers for those actions, for every role and status."""
+    _rows, users = world
+    actions = list(OperationalAction.objects.order_by("pk").values_list("pk", flat=True))
+    seen = []
+    for role, user in users.items():
+        user = type(user).objects.get(pk=user.pk)
+        for ids in (actions, actions[::2], actions[1:2], []):
+            expected = set(
+                ResultEntry.objects.visible_to(user).filter(action_id__in=ids).values_list("pk", flat=True)
+            )
+            got = access.restrict_entries_of(ResultEntry.objects.all(), user, ids)
+            assert set(got.values_list("pk", flat=True)) == expected, (role, ids)
+            seen.append(len(expected))
+    total = ResultEntry.objects.count()
+    assert max(seen) == total and any(0 < n < total for n in seen)
