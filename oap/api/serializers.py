@@ -52,6 +52,17 @@ class CodeField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+class VisibleActionField(CodeField):
+    """An operational action by its code, among those the user may see: a hidden action is "not
+    found" like a missing one. The scope is built when a code is read (writes), not for lists."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            return OperationalAction.objects.none()
+        return OperationalAction.objects.visible_to(request.user)
+
+
 @extend_schema_field(
     {
         "oneOf": [{"type": "string", "pattern": r"^[0-9]+([.,][0-9]+)?$"}, {"type": "number", "minimum": 0}],
@@ -183,7 +194,7 @@ class ActionSerializer(serializers.ModelSerializer):
 
 class ResultSerializer(StrictSerializer, serializers.ModelSerializer):
     # the same words as the bulk endpoint's; a hidden action is "not found" like a missing one
-    action = CodeField(
+    action = VisibleActionField(
         queryset=OperationalAction.objects.all(),
         error_messages={"does_not_exist": "No operational action with code '{value}'."},
     )
@@ -224,13 +235,6 @@ class ResultSerializer(StrictSerializer, serializers.ModelSerializer):
             "updated_at",
         ]
         validators = []  # the services check uniqueness and say which field
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
-            # codes resolve only to rows the user may see: a hidden action is "not found"
-            self.fields["action"].queryset = OperationalAction.objects.visible_to(request.user)
 
 
 class ResultUpdateSerializer(StrictSerializer, serializers.ModelSerializer):
