@@ -153,14 +153,6 @@ class Factsheet(models.Model):
     def scope_slug(self) -> str:
         return self.priority.code.lower() if self.priority_id else "eu"
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-    @property
-    def has_figures(self) -> bool:
-        return bool(self.checksum and self.figures)
-
 
 def factsheet_file_path(instance: FactsheetFile, filename: str) -> str:
     factsheet = instance.factsheet
