@@ -21,6 +21,13 @@ from simple_history.models import HistoricalRecords
 from .choices import WEBHOOK_EVENTS, Batch, DeliveryStatus, EventKind, Kind, Mode
 
 
+def _record_link(to: str) -> models.ForeignKey:
+    """An event's link to a domain row: no database constraint, null once the row is deleted."""
+    return models.ForeignKey(
+        to, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=False
+    )
+
+
 class Event(models.Model):
     """A state change others hear about, recorded once from its outbox message.
 
@@ -36,38 +43,10 @@ class Event(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    action = models.ForeignKey(
-        "oap.OperationalAction",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_constraint=False,
-    )
-    entry = models.ForeignKey(
-        "oap.ResultEntry",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_constraint=False,
-    )
-    organisation = models.ForeignKey(
-        "oap.Organisation",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_constraint=False,
-    )
-    factsheet = models.ForeignKey(
-        "reporting.Factsheet",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_constraint=False,
-    )
+    action = _record_link("oap.OperationalAction")
+    entry = _record_link("oap.ResultEntry")
+    organisation = _record_link("oap.Organisation")
+    factsheet = _record_link("reporting.Factsheet")
     data = models.JSONField(_("data"), default=dict, blank=True, help_text=_("What was true at the change."))
 
     class Meta:

@@ -51,7 +51,6 @@ from .rendering import absolute
 from .visibility import event_visible
 
 SIGNATURE_HEADER = "X-Empact-Signature"
-TOLERANCE_SECONDS = 300
 USER_AGENT = "EMPACT-Tracker-Webhook/1"
 
 

@@ -245,6 +245,15 @@ def entry_validatable_q(user) -> Q:
     return reviewable & _reviewed_by_q(organisation) & ~Q(organisation=organisation)
 
 
+def import_job_own_q(user) -> Q:
+    """The user's own spreadsheet imports: those the import pages list and follow, and the only
+    ones the user may confirm. Whatever the role (a coordinator has no oap.view_importjob), and for
+    the hub too, which reads everyone's imports in their admin but confirms only its own."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    return Q(created_by=user)
+
+
 #: the scopes of other apps' models, which those apps register (`register_scope`): the rule for
 #: them is built on the primitives here, and oap names none of their statuses or permissions
 _SCOPES: dict[str, Callable[[object, str], Q]] = {}
@@ -278,7 +287,7 @@ def _model_scope(model: type[Model], user, action: str) -> Q:
     if label == "oap.ImportJob":  # one's own uploads; the hub and superusers see all
         if sees_everything(user):
             return EVERYTHING
-        return Q(created_by=user) if action == "view" else NOTHING
+        return import_job_own_q(user) if action == "view" else NOTHING
     # Reference data (organisations, cycles, priorities, CHSGs, result types, locked years):
     # readable by every signed-in user with the view permission, written by those whose role
     # allows it (superusers, through the admin).
@@ -381,6 +390,13 @@ def plans_open_for_actions(user) -> QuerySet:
     if organisation is None:
         return plans.none()
     return plans.filter(pk__in=_plans_driven_by(organisation))
+
+
+def can_confirm_import(user, job) -> bool:
+    """Only the person who uploaded a file confirms its import."""
+    return (
+        job.pk is not None and type(job)._default_manager.filter(import_job_own_q(user), pk=job.pk).exists()
+    )
 
 
 def can_manage_years(user) -> bool:

@@ -18,8 +18,6 @@ EU_SIDE_KINDS = (
     OrganisationKind.EU_AGENCY,
     OrganisationKind.EU_INSTITUTION,
 )
-#: Kinds that see only actions handled at the `partners` level (or that they take part in).
-PARTNER_KINDS = (OrganisationKind.THIRD_COUNTRY, OrganisationKind.INTERNATIONAL_ORGANISATION)
 
 
 class UserRole(models.TextChoices):

@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from . import services
+from . import access, services
 from .models import ImportJob, User
 from .spreadsheets import SpreadsheetError, read_results
 
@@ -162,7 +162,7 @@ def import_job_run(job_id: int) -> ImportJob:
 
 def import_job_confirm(*, by: User, job: ImportJob) -> ImportJob:
     """Import now, or — beyond IMPORT_ASYNC_ROWS rows — in a Celery task with visible progress."""
-    if job.created_by_id != by.pk:
+    if not access.can_confirm_import(by, job):
         raise PermissionDenied("Only the person who uploaded a file confirms its import.")
     if job.status != ImportJob.Status.VALIDATED:
         raise services.Conflict(

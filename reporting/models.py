@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from oap import access
-from oap.models import MAX_YEAR, MIN_YEAR, PriorityCrimeArea
+from oap.models import PriorityCrimeArea
+from oap.models.reference import year_field, year_in_range
 
 from .choices import OPEN_STATUSES, FactsheetStatus, FileKind
 
@@ -37,9 +38,7 @@ class Factsheet(models.Model):
     reuses it, and recompiling after publication opens version n+1.
     """
 
-    year = models.PositiveSmallIntegerField(
-        _("year"), validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
-    )
+    year = year_field()
     priority = models.ForeignKey(
         PriorityCrimeArea,
         on_delete=models.PROTECT,
@@ -135,10 +134,7 @@ class Factsheet(models.Model):
             models.CheckConstraint(
                 condition=Q(version__gte=1), name="%(app_label)s_%(class)s_version_positive"
             ),
-            models.CheckConstraint(
-                condition=Q(year__gte=MIN_YEAR) & Q(year__lte=MAX_YEAR),
-                name="%(app_label)s_%(class)s_year_range",
-            ),
+            year_in_range(),
             # a published version is a compiled one: it has its figures' checksum
             models.CheckConstraint(
                 condition=~Q(status=FactsheetStatus.PUBLISHED) | ~Q(checksum=""),
@@ -156,14 +152,6 @@ class Factsheet(models.Model):
     @property
     def scope_slug(self) -> str:
         return self.priority.code.lower() if self.priority_id else "eu"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-    @property
-    def has_figures(self) -> bool:
-        return bool(self.checksum and self.figures)
 
 
 def factsheet_file_path(instance: FactsheetFile, filename: str) -> str:

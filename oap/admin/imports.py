@@ -193,7 +193,7 @@ class ResultImportExportAdminMixin(ExportAdminMixin):
             return redirect(
                 reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import_job", args=[job.pk])
             )
-        recent = ImportJob.objects.filter(created_by=request.user)[:5]
+        recent = ImportJob.objects.filter(access.import_job_own_q(request.user))[:5]
         context = self._context(
             request,
             title="Import results from a spreadsheet",
@@ -204,7 +204,7 @@ class ResultImportExportAdminMixin(ExportAdminMixin):
         return TemplateResponse(request, "admin/oap/resultentry/import.html", context)
 
     def _job(self, request, job_id) -> ImportJob:
-        job = ImportJob.objects.filter(pk=job_id, created_by=request.user).first()
+        job = ImportJob.objects.filter(access.import_job_own_q(request.user), pk=job_id).first()
         if job is None:
             raise Http404("No such import of yours.")
         return job

@@ -52,7 +52,6 @@ FEEDS = [
 ]
 SUBJECTS = {"action": OperationalAction, "result": ResultEntry}
 DEFAULT_SIZE, MAX_SIZE = 100, 500
-CHANGES = {"+": "created", "~": "updated", "-": "deleted"}
 
 
 def write_horizon() -> datetime.datetime:

@@ -6,7 +6,10 @@ lists are no longer cached under a data version, so nothing reads or needs these
 PostgreSQL: dropping a trigger function with CASCADE drops the triggers that call it (the rollup
 triggers on oap_resultentry, oap_operationalaction and oap_participation; the data-version
 trigger on each of the 18 tables 0006 listed). SQLite: 0005's row-level triggers by name (0006
-installed nothing there). The rollup tables go with their models.
+installed nothing there). Then the five rollup tables, on both.
+
+0005 and 0006 no longer create any of this, so on a fresh database every statement finds nothing
+to drop (IF EXISTS); on one that applied their earlier versions it removes what they made.
 
 PostgreSQL also gets statistics of how many distinct (year, action) pairs the entries hold: the
 compile counts the actions with results per year (`SELECT DISTINCT year, action_id` over the
@@ -22,6 +25,14 @@ code this migration retires; restore a backup taken before it instead.
 from django.db import migrations
 from django.db.migrations.exceptions import IrreversibleError
 
+ROLLUP_TABLES = (
+    "oap_rollup_plan",
+    "oap_rollup_organisation",
+    "oap_rollup_action",
+    "oap_rollup_plan_actions",
+    "oap_rollup_participation",
+)
+DROP_ROLLUP_TABLES = [f"DROP TABLE IF EXISTS {table}" for table in ROLLUP_TABLES]
 POSTGRESQL = [
     *(
         f"DROP FUNCTION IF EXISTS oap_rollups_{name}() CASCADE"
@@ -39,24 +50,28 @@ POSTGRESQL = [
     ),
     "DROP FUNCTION IF EXISTS oap_datastamp_bump() CASCADE",
     "DROP TABLE IF EXISTS oap_datastamp",
+    *DROP_ROLLUP_TABLES,
     "CREATE STATISTICS IF NOT EXISTS oap_resultentry_year_action (ndistinct) ON year, action_id FROM oap_resultentry",
     "ANALYZE oap_resultentry",
 ]
 SQLITE = [
-    f"DROP TRIGGER IF EXISTS oap_rollups_{name}"
-    for name in (
-        "inserted",
-        "updated",
-        "deleted",
-        "action_moved",
-        "participation_inserted",
-        "participation_updated",
-        "participation_deleted",
-    )
+    *(
+        f"DROP TRIGGER IF EXISTS oap_rollups_{name}"
+        for name in (
+            "inserted",
+            "updated",
+            "deleted",
+            "action_moved",
+            "participation_inserted",
+            "participation_updated",
+            "participation_deleted",
+        )
+    ),
+    *DROP_ROLLUP_TABLES,
 ]
 
 
-def drop_triggers(apps, schema_editor):
+def drop_retired(apps, schema_editor):
     statements = {"postgresql": POSTGRESQL, "sqlite": SQLITE}.get(schema_editor.connection.vendor, [])
     for statement in statements:
         schema_editor.execute(statement)
@@ -75,11 +90,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.DeleteModel(name="ActionRollupByPlan"),
-        migrations.DeleteModel(name="ParticipationRollup"),
-        migrations.DeleteModel(name="ResultRollupByAction"),
-        migrations.DeleteModel(name="ResultRollupByOrganisation"),
-        migrations.DeleteModel(name="ResultRollupByPlan"),
-        # last, so that going backwards stops here first, before anything is re-created
-        migrations.RunPython(drop_triggers, irreversible),
+        migrations.RunPython(drop_retired, irreversible),
     ]

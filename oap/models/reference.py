@@ -18,6 +18,21 @@ from ..choices import (
 MIN_YEAR, MAX_YEAR = 2010, 2100
 
 
+def year_field(verbose_name=None, **kwargs) -> models.PositiveSmallIntegerField:
+    """A calendar year from MIN_YEAR to MAX_YEAR (forms check it; `year_in_range` has the database do so)."""
+    return models.PositiveSmallIntegerField(
+        verbose_name or _("year"),
+        validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)],
+        **kwargs,
+    )
+
+
+def year_in_range() -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(year__gte=MIN_YEAR) & Q(year__lte=MAX_YEAR), name="%(app_label)s_%(class)s_year_range"
+    )
+
+
 class CodeQuerySet(models.QuerySet):
     """Reference rows are found by their code (natural key), so fixtures load idempotently."""
 
@@ -164,12 +179,8 @@ class OperationalActionPlan(CodedModel):
     priority = models.ForeignKey(
         PriorityCrimeArea, on_delete=models.PROTECT, related_name="plans", verbose_name=_("priority")
     )
-    start_year = models.PositiveSmallIntegerField(
-        _("start year"), validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
-    )
-    end_year = models.PositiveSmallIntegerField(
-        _("end year"), validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
-    )
+    start_year = year_field(_("start year"))
+    end_year = year_field(_("end year"))
     driver = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="driven_plans", verbose_name=_("driver")
     )

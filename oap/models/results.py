@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -16,16 +16,29 @@ from ..choices import (
     HalfYear,
 )
 from .actions import OperationalAction
-from .reference import (
-    MAX_YEAR,
-    MIN_YEAR,
-    Organisation,
-    ResultType,
-)
+from .reference import Organisation, ResultType, year_field, year_in_range
 
 DUPLICATE_ENTRY = _(
     "This organisation already reported this counter for this action and period; change that entry instead."
 )
+
+
+def half_year_field(help_text=None) -> models.PositiveSmallIntegerField:
+    """The half of the year a period covers (1 or 2), or empty for the whole year."""
+    return models.PositiveSmallIntegerField(
+        _("half-year"),
+        choices=HalfYear.choices,
+        null=True,
+        blank=True,
+        help_text=help_text or _("Leave empty for the whole year."),
+    )
+
+
+def half_year_valid() -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(half_year__isnull=True) | Q(half_year__in=HalfYear.values),
+        name="%(app_label)s_%(class)s_half_year_valid",
+    )
 
 
 class ResultEntry(models.Model):
@@ -44,16 +57,8 @@ class ResultEntry(models.Model):
     result_type = models.ForeignKey(
         ResultType, on_delete=models.PROTECT, related_name="entries", verbose_name=_("result type")
     )
-    year = models.PositiveSmallIntegerField(
-        _("year"), validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
-    )
-    half_year = models.PositiveSmallIntegerField(
-        _("half-year"),
-        choices=HalfYear.choices,
-        null=True,
-        blank=True,
-        help_text=_("Leave empty for a figure covering the whole year."),
-    )
+    year = year_field()
+    half_year = half_year_field(_("Leave empty for a figure covering the whole year."))
     value = models.DecimalField(
         _("value"), max_digits=18, decimal_places=3, validators=[MinValueValidator(0)]
     )
@@ -98,14 +103,8 @@ class ResultEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(value__gte=0), name="%(app_label)s_%(class)s_value_non_negative"
             ),
-            models.CheckConstraint(
-                condition=Q(year__gte=MIN_YEAR) & Q(year__lte=MAX_YEAR),
-                name="%(app_label)s_%(class)s_year_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(half_year__isnull=True) | Q(half_year__in=HalfYear.values),
-                name="%(app_label)s_%(class)s_half_year_valid",
-            ),
+            year_in_range(),
+            half_year_valid(),
             models.CheckConstraint(
                 condition=Q(status__in=EntryStatus.values), name="%(app_label)s_%(class)s_status_valid"
             ),
@@ -154,7 +153,7 @@ class ResultEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        period = f"{self.year} H{self.half_year}" if self.half_year else str(self.year)
+        period = period_name(self.year, self.half_year)
         return (
             f"{self.action.code} · {self.organisation.code} · {self.result_type.code} {period}: {self.value}"
         )
@@ -163,9 +162,7 @@ class ResultEntry(models.Model):
 class YearLock(models.Model):
     """A reporting year closed for changes: its entries are frozen until the hub unlocks it."""
 
-    year = models.PositiveSmallIntegerField(
-        _("year"), unique=True, validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
-    )
+    year = year_field(unique=True)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     locked_by = models.ForeignKey(
         "User",
@@ -208,16 +205,8 @@ class ReportingPeriod(models.Model):
     of a whole-year period are every figure of the year; those of a half-year, that half's figures.
     """
 
-    year = models.PositiveSmallIntegerField(
-        _("year"), validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
-    )
-    half_year = models.PositiveSmallIntegerField(
-        _("half-year"),
-        choices=HalfYear.choices,
-        null=True,
-        blank=True,
-        help_text=_("Leave empty for the whole year."),
-    )
+    year = year_field()
+    half_year = half_year_field()
     results_due = models.DateField(
         _("results due"), help_text=_("Organisations submit the period's figures by this date.")
     )
@@ -247,10 +236,7 @@ class ReportingPeriod(models.Model):
                 name="%(app_label)s_%(class)s_unique_year",
                 violation_error_message=_("This year already has its deadlines; change them there."),
             ),
-            models.CheckConstraint(
-                condition=Q(half_year__isnull=True) | Q(half_year__in=HalfYear.values),
-                name="%(app_label)s_%(class)s_half_year_valid",
-            ),
+            half_year_valid(),
             models.CheckConstraint(
                 condition=Q(validation_closes__gte=F("results_due")),
                 name="%(app_label)s_%(class)s_validation_after_due",

@@ -73,7 +73,7 @@ def _scopes(user, model):
     if model is ImportJob:
         # the import pages show a coordinator their own uploads, although the role has no
         # oap.view_importjob (only the hub reads every import in its admin): see the report
-        visible = visible | rows.filter(created_by=user)
+        visible = visible | rows.filter(access.import_job_own_q(user))
     writable = access.restrict(rows, user, "change") | access.restrict(rows, user, "delete")
     return visible, writable
 

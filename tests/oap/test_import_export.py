@@ -8,6 +8,7 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -15,6 +16,7 @@ from openpyxl import load_workbook
 from empact_tracker.celery import app as celery_app
 from oap.choices import EntryStatus, HandlingLevel, OrganisationKind, ParticipationRole
 from oap.export import Sheet, write_csv, write_xlsx
+from oap.imports import import_job_confirm
 from oap.models import ImportJob, ResultEntry, YearLock
 from oap.spreadsheets import IMPORT_COLUMNS
 from tests import factories as f
@@ -197,6 +199,19 @@ def test_only_the_uploader_sees_an_import(client, spain):
     other = f.UserFactory(username="es.other", organisation=spain["es"], is_staff=True)
     client.force_login(other)
     assert client.get(reverse("admin:oap_resultentry_import_job", args=[job.pk])).status_code == 404
+
+
+def test_a_superuser_reads_every_import_but_confirms_only_its_own(client, spain):
+    client.force_login(spain["user"])
+    job = upload(client, rows_for(spain, 2)).context["job"]
+    hub = f.OrganisationFactory(code="EUROPOL", kind=OrganisationKind.EU_AGENCY, is_hub=True)
+    root = f.UserFactory(username="eu.root", organisation=hub, is_staff=True, is_superuser=True)
+    client.force_login(root)
+    assert client.get(reverse("admin:oap_importjob_change", args=[job.pk])).status_code == 200
+    assert client.get(reverse("admin:oap_resultentry_import_job", args=[job.pk])).status_code == 404
+    with pytest.raises(PermissionDenied):
+        import_job_confirm(by=root, job=job)
+    assert import_job_confirm(by=spain["user"], job=job).status == ImportJob.Status.DONE
 
 
 # --- exports ---------------------------------------------------------------------------------

@@ -213,7 +213,8 @@ def test_a_breakdown_that_does_not_add_up_is_named(figures, breakdown, key):
 
 
 def test_nothing_but_the_entries_stands_behind_the_figures():
-    """Migration 0008 dropped the rollup tables, the data version and the triggers that kept them."""
+    """No rollup tables, data version or triggers keeping them: 0005/0006 no longer create them and
+    0008 drops them where earlier versions of those migrations did."""
     tables = connection.introspection.table_names()
     assert [name for name in tables if name.startswith("oap_rollup") or name == "oap_datastamp"] == []
     triggers = {
