@@ -32,8 +32,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from oap import events
-from oap.models import MAX_YEAR, MIN_YEAR, PriorityCrimeArea, User
-from oap.services import Conflict, year_lock
+from oap.models import PriorityCrimeArea, User
+from oap.services import Conflict, clean_year, year_lock
 
 from . import access as reports
 from .choices import FILE_NAMES, OPEN_STATUSES, FactsheetStatus, FileKind
@@ -50,16 +50,6 @@ PROGRESS_STARTED, PROGRESS_FIGURES, PROGRESS_RENDERED, PROGRESS_DONE = 10, 40, 8
 def _history_user(instance, by: User | None) -> None:
     if by is not None and by.is_authenticated:
         instance._history_user = by
-
-
-def _check_year(year) -> int:
-    try:
-        year = int(year)
-    except (TypeError, ValueError) as error:
-        raise ValidationError({"year": "Give a year such as 2023."}) from error
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValidationError({"year": f"Give a year from {MIN_YEAR} to {MAX_YEAR}."})
-    return year
 
 
 def _priority(priority) -> PriorityCrimeArea | None:
@@ -114,7 +104,7 @@ def factsheet_request_compile(*, by: User | None, year: int, priority=None) -> F
     """
     if by is not None and not reports.can_compile(by):
         raise PermissionDenied("Only analysts and the EMPACT support team (hub) compile factsheets.")
-    year = _check_year(year)
+    year = clean_year(year)
     priority = _priority(priority)
     task_id = str(uuid.uuid4())
     for attempt in range(2):

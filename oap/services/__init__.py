@@ -19,6 +19,7 @@ from .actions import (
 )
 from .base import Conflict, Hidden, Refused
 from .checks import MAX_TEXT, RowErrors, check_new_entries
+from .fields import clean_year
 from .results import (
     MAX_BULK_ROWS,
     refusal,
@@ -47,6 +48,7 @@ __all__ = [
     "check_action",
     "check_new_entries",
     "check_participants",
+    "clean_year",
     "locked_message",
     "participation_remove",
     "participation_save",

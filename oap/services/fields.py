@@ -97,7 +97,8 @@ def clean_value(raw, result_type: ResultType | None = None) -> Decimal:
     return value
 
 
-def _year(raw) -> int:
+def clean_year(raw) -> int:
+    """A reporting year from MIN_YEAR to MAX_YEAR, from a number or its text."""
     if isinstance(raw, bool) or raw in (None, ""):
         raise ValidationError({"year": "This field is required: a year such as 2024."})
     try:
@@ -136,7 +137,7 @@ _READERS: dict[str, Callable] = {
     "action": lambda raw: _reference(raw, "action", OperationalAction),
     "organisation": lambda raw: _reference(raw, "organisation", Organisation),
     "result_type": lambda raw: _reference(raw, "result_type", ResultType),
-    "year": _year,
+    "year": clean_year,
     "half_year": _half_year,
     "value": clean_value,
     "comment": lambda raw: clean_text(raw, "comment"),
