@@ -28,7 +28,6 @@ from django.db.models import (
 from . import access
 from .choices import ActionStatus, EntryStatus, OrganisationKind
 from .completeness import Cell, Completeness
-from .formats import plain
 from .models import (
     OperationalAction,
     Organisation,
@@ -41,15 +40,16 @@ from .models import (
 from .services import refusal
 
 
-def action_totals(user, action_ids) -> dict[int, dict[str, dict[str, str]]]:
+def action_totals(user, action_ids) -> dict[int, dict[str, dict[str, Decimal]]]:
     """{action id: {year: {counter code: total}}} of the validated entries `user` may see.
 
-    One grouped query for the given actions (a page of a list); totals in plain notation.
+    One grouped query for the given actions (a page of a list); totals as the database sums them
+    (the caller formats them once, e.g. the API as JSON numbers).
     """
     entries = access.restrict_entries_of(
         ResultEntry.objects.filter(status=EntryStatus.VALIDATED), user, action_ids
     )
-    totals: dict[int, dict[str, dict[str, str]]] = defaultdict(dict)
+    totals: dict[int, dict[str, dict[str, Decimal]]] = defaultdict(dict)
     grouped = (
         entries.order_by()
         .values_list("action_id", "year", "result_type__code")
@@ -57,7 +57,7 @@ def action_totals(user, action_ids) -> dict[int, dict[str, dict[str, str]]]:
         .order_by("action_id", "year", "result_type__order", "result_type__code")
     )
     for action_id, year, code, total in grouped:
-        totals[action_id].setdefault(str(year), {})[code] = plain(total)
+        totals[action_id].setdefault(str(year), {})[code] = total
     return totals
 
 
