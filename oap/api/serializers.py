@@ -95,6 +95,21 @@ class FigureOutField(serializers.Field):
         return json_number(value)
 
 
+class PrefetchedManyRelatedField(serializers.ManyRelatedField):
+    """A to-many relation read from the list that `Prefetch(<relation>, to_attr=prefetched)` put on
+    the row (no related manager built per row, as `to_attr` spares the prefetch building one too);
+    the relation itself, the field's source, when the row was read without it. The schema reads the
+    relation."""
+
+    def __init__(self, prefetched: str, **kwargs):
+        self.prefetched = prefetched
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        rows = getattr(instance, self.prefetched, None)
+        return rows if rows is not None else super().get_attribute(instance)
+
+
 class OrganisationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organisation
@@ -135,7 +150,9 @@ class PlanSerializer(serializers.ModelSerializer):
 
 
 class ParticipantSerializer(serializers.Serializer):
-    organisation = serializers.CharField(source="organisation.code")
+    """A participation as the actions list reads it: `organisation_code` annotated on the row."""
+
+    organisation = serializers.CharField(source="organisation_code")
     role = serializers.ChoiceField(choices=ParticipationRole.choices)
 
 
@@ -145,7 +162,11 @@ class ActionSerializer(serializers.ModelSerializer):
     cycle = serializers.CharField(source="plan.priority.cycle.code", read_only=True)
     leader = serializers.SerializerMethodField()
     participants = ParticipantSerializer(source="participant_list", many=True, read_only=True)
-    chsgs = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    chsgs = PrefetchedManyRelatedField(
+        prefetched="chsg_list",
+        child_relation=serializers.SlugRelatedField(slug_field="code", read_only=True),
+        read_only=True,
+    )
     totals = serializers.SerializerMethodField(
         help_text="Validated results you may see, per counter code and year: {year: {counter: value}}."
     )
@@ -175,7 +196,7 @@ class ActionSerializer(serializers.ModelSerializer):
     def get_leader(self, action) -> str | None:
         for participation in action.participant_list:
             if participation.role == ParticipationRole.LEADER:
-                return participation.organisation.code
+                return participation.organisation_code
         return None
 
     @extend_schema_field(

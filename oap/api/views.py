@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -142,12 +142,17 @@ class ActionViewSet(ExportMixin, ReadOnlyViewSet):
     ordering = ["code"]
 
     def optimise(self, queryset):
-        participations = Participation.objects.select_related("organisation").order_by(
-            "role", "organisation__code", "pk"
+        # only what the serializer shows: a participation's role and its organisation's code (as a
+        # column, no Organisation row built for it), a goal's code
+        participations = (
+            Participation.objects.annotate(organisation_code=F("organisation__code"))
+            .only("action", "role")
+            .order_by("role", "organisation__code", "pk")
         )
+        goals = CommonHorizontalStrategicGoal.objects.only("code").order_by("number")
         return queryset.select_related("plan__priority__cycle").prefetch_related(
             Prefetch("participations", queryset=participations, to_attr="participant_list"),
-            Prefetch("chsgs", queryset=CommonHorizontalStrategicGoal.objects.order_by("number")),
+            Prefetch("chsgs", queryset=goals, to_attr="chsg_list"),
         )
 
     def get_object(self):
