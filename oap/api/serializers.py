@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -18,6 +19,15 @@ from oap.models import (
     ResultEntry,
     ResultType,
 )
+
+
+class ReadableFieldsOnce:
+    """A serializer that lists its readable fields once, not again for every row it represents (a
+    list's child serializer represents every row of the page; `fields` itself is built once)."""
+
+    @cached_property
+    def _readable_fields(self):
+        return [field for field in self.fields.values() if not field.write_only]
 
 
 class StrictSerializer(serializers.Serializer):
@@ -110,19 +120,19 @@ class PrefetchedManyRelatedField(serializers.ManyRelatedField):
         return rows if rows is not None else super().get_attribute(instance)
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(ReadableFieldsOnce, serializers.ModelSerializer):
     class Meta:
         model = Organisation
         fields = ["code", "name", "kind", "is_hub"]
 
 
-class CycleSerializer(serializers.ModelSerializer):
+class CycleSerializer(ReadableFieldsOnce, serializers.ModelSerializer):
     class Meta:
         model = Cycle
         fields = ["code", "name", "start_year", "end_year"]
 
 
-class PrioritySerializer(serializers.ModelSerializer):
+class PrioritySerializer(ReadableFieldsOnce, serializers.ModelSerializer):
     cycle = serializers.CharField(source="cycle.code", read_only=True)
 
     class Meta:
@@ -130,7 +140,7 @@ class PrioritySerializer(serializers.ModelSerializer):
         fields = ["id", "cycle", "code", "number", "name", "aim"]
 
 
-class ResultTypeSerializer(serializers.ModelSerializer):
+class ResultTypeSerializer(ReadableFieldsOnce, serializers.ModelSerializer):
     parent = serializers.CharField(source="parent.code", read_only=True, allow_null=True, default=None)
 
     class Meta:
@@ -138,7 +148,7 @@ class ResultTypeSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "unit", "category", "parent"]
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(ReadableFieldsOnce, serializers.ModelSerializer):
     priority = serializers.CharField(source="priority.code", read_only=True)
     cycle = serializers.CharField(source="priority.cycle.code", read_only=True)
     driver = serializers.CharField(source="driver.code", read_only=True)
@@ -149,14 +159,14 @@ class PlanSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "cycle", "priority", "start_year", "end_year", "driver", "co_drivers"]
 
 
-class ParticipantSerializer(serializers.Serializer):
+class ParticipantSerializer(ReadableFieldsOnce, serializers.Serializer):
     """A participation as the actions list reads it: `organisation_code` annotated on the row."""
 
     organisation = serializers.CharField(source="organisation_code")
     role = serializers.ChoiceField(choices=ParticipationRole.choices)
 
 
-class ActionSerializer(serializers.ModelSerializer):
+class ActionSerializer(ReadableFieldsOnce, serializers.ModelSerializer):
     plan = serializers.CharField(source="plan.code", read_only=True)
     priority = serializers.CharField(source="plan.priority.code", read_only=True)
     cycle = serializers.CharField(source="plan.priority.cycle.code", read_only=True)
@@ -213,7 +223,7 @@ class ActionSerializer(serializers.ModelSerializer):
         }
 
 
-class ResultSerializer(StrictSerializer, serializers.ModelSerializer):
+class ResultSerializer(ReadableFieldsOnce, StrictSerializer, serializers.ModelSerializer):
     # the same words as the bulk endpoint's; a hidden action is "not found" like a missing one
     action = VisibleActionField(
         queryset=OperationalAction.objects.all(),
