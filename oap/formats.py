@@ -164,6 +164,10 @@ def json_number(value) -> int | float | None:
     if value is None:
         return None
     value = _decimal(value)
-    if value == value.to_integral_value():
-        return int(value)
+    try:
+        whole = int(value)  # cheaper than comparing with to_integral_value() (a page holds ~1 000)
+    except ValueError:  # NaN: as any other non-whole value
+        return float(round(value, 3))
+    if whole == value:
+        return whole
     return float(round(value, 3))
