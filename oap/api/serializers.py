@@ -97,14 +97,6 @@ class FigureField(serializers.Field):
         return json_number(value)
 
 
-@extend_schema_field({"type": "number", "minimum": 0, "example": 12})
-class FigureOutField(serializers.Field):
-    """A figure as the API answers it: a JSON number (see `oap.formats.json_number`)."""
-
-    def to_representation(self, value):
-        return json_number(value)
-
-
 class PrefetchedManyRelatedField(serializers.ManyRelatedField):
     """A to-many relation read from the list that `Prefetch(<relation>, to_attr=prefetched)` put on
     the row (no related manager built per row, as `to_attr` spares the prefetch building one too);
