@@ -170,8 +170,8 @@ def entry_visible_q(user, among=None) -> Q:
     and their return reasons) are seen only by the reporting organisation, those who may validate
     them (the action leader's organisation, the plan's drivers) and the hub.
 
-    `among`: the ids of the only actions whose entries are asked for (a page's totals), so that
-    the visible actions are looked up among those, not read in full.
+    `among`: the ids of the actions the entries asked for are limited to (a page's totals), so
+    that the visible actions are looked up among those, not read in full.
     """
     if sees_everything(user):
         return EVERYTHING
@@ -264,7 +264,7 @@ def register_scope(label: str, scope: Callable[[object, str], Q]) -> None:
     _SCOPES[label] = scope
 
 
-def _model_scope(model: type[Model], user, action: str) -> Q:
+def _model_scope(model: type[Model], user, action: str, among=None) -> Q:
     label = model._meta.label
     if label in _SCOPES:
         return _SCOPES[label](user, action)
@@ -278,7 +278,7 @@ def _model_scope(model: type[Model], user, action: str) -> Q:
         return plan_visible_q(user) if action == "view" else plan_managed_q(user)
     if label == "oap.ResultEntry":
         if action == "view":
-            return entry_visible_q(user)
+            return entry_visible_q(user, among)
         if action == "validate":
             return entry_validatable_q(user)
         return entry_changeable_q(user, action)
@@ -296,31 +296,24 @@ def _model_scope(model: type[Model], user, action: str) -> Q:
     return EVERYTHING
 
 
-def scope_q(model: type[Model], user, action: str = "view") -> Q:
-    """The whole rule for one model and action, as a Q: role permission and organisation scope."""
+def scope_q(model: type[Model], user, action: str = "view", among=None) -> Q:
+    """The whole rule for one model and action, as a Q: role permission and organisation scope.
+
+    `among`: for result entries, the ids of the actions the caller's queryset is limited to (a
+    page's totals): the visible actions are looked up among those, not read in full."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}; expected one of {ACTIONS}")
     if not role_allows(user, action, model):
         return NOTHING
-    return _model_scope(model, user, action)
+    return _model_scope(model, user, action, among)
 
 
-def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
-    """`queryset` narrowed to the rows `user` may `action`."""
-    q = scope_q(queryset.model, user, action)
+def restrict(queryset: QuerySet, user, action: str = "view", among=None) -> QuerySet:
+    """`queryset` narrowed to the rows `user` may `action` (`among`: see `scope_q`)."""
+    q = scope_q(queryset.model, user, action, among)
     if q is NOTHING:
         return queryset.none()
     return queryset.filter(q)
-
-
-def restrict_entries_of(queryset: QuerySet, user, action_ids) -> QuerySet:
-    """`restrict(queryset, user)` for result entries of the given actions only: the same rule,
-    its visible-actions semi-join looked up among those actions (a page's totals)."""
-    action_ids = list(action_ids)
-    queryset = queryset.filter(action_id__in=action_ids)
-    if not role_allows(user, "view", queryset.model):
-        return queryset.none()
-    return queryset.filter(entry_visible_q(user, among=action_ids))
 
 
 def can(user, action: str, obj: Model) -> bool:

@@ -46,8 +46,11 @@ def action_totals(user, action_ids) -> dict[int, dict[str, dict[str, Decimal]]]:
     One grouped query for the given actions (a page of a list); totals as the database sums them
     (the caller formats them once, e.g. the API as JSON numbers).
     """
-    entries = access.restrict_entries_of(
-        ResultEntry.objects.filter(status=EntryStatus.VALIDATED), user, action_ids
+    action_ids = list(action_ids)
+    entries = access.restrict(
+        ResultEntry.objects.filter(action_id__in=action_ids, status=EntryStatus.VALIDATED),
+        user,
+        among=action_ids,
     )
     totals: dict[int, dict[str, dict[str, Decimal]]] = defaultdict(dict)
     grouped = (

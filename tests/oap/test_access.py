@@ -94,8 +94,8 @@ def test_leader_manages_its_action_and_validates(world):
 
 
 def test_entries_of_some_actions_are_those_the_whole_rule_shows(world):
-    """`restrict_entries_of` (a page's totals) narrows the visible actions to the asked ones: it
-    answers exactly what `visible_to` answers for those actions, for every role and status."""
+    """`restrict(..., among=ids)` (a page's totals) looks the visible actions up among the asked
+    ones: it answers exactly what `visible_to` answers for those actions, for every role and status."""
     _rows, users = world
     actions = list(OperationalAction.objects.order_by("pk").values_list("pk", flat=True))
     seen = []
@@ -105,7 +105,7 @@ def test_entries_of_some_actions_are_those_the_whole_rule_shows(world):
             expected = set(
                 ResultEntry.objects.visible_to(user).filter(action_id__in=ids).values_list("pk", flat=True)
             )
-            got = access.restrict_entries_of(ResultEntry.objects.all(), user, ids)
+            got = access.restrict(ResultEntry.objects.filter(action_id__in=ids), user, among=ids)
             assert set(got.values_list("pk", flat=True)) == expected, (role, ids)
             seen.append(len(expected))
     total = ResultEntry.objects.count()
