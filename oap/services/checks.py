@@ -375,11 +375,11 @@ def write_entries(
     written = [name for name in columns if name != "id"]
     tracked = [field.attname for field in history.tracked_fields]
     entry_values, history_values = itemgetter(*written), itemgetter(*tracked)
-    saved = WrittenEntries(columns)
+    saved, user = WrittenEntries(columns), acting(by)
     batch = 10_000  # rows per COPY or INSERT batch: a few MB of memory, under the databases' limits
     for start in range(0, len(checked), batch):
         now, given = timezone.now(), checked[start : start + batch]
-        rows = [_draft(row, acting(by), now) for row in given]
+        rows = [_draft(row, user, now) for row in given]
         keys = db.insert_rows(ResultEntry, written, [entry_values(row) for row in rows], returning=True)
         for row, key in zip(rows, keys, strict=True):
             row["id"] = key
