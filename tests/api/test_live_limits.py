@@ -7,28 +7,17 @@ import threading
 
 import pytest
 import requests
-from django.core.cache import cache
 from django.db import connections
 from knox.models import AuthToken
 from rest_framework.test import APIClient
-from rest_framework.throttling import UserRateThrottle
 
+from tests.api.limits import LIMIT
 from tests.factories import OrganisationFactory, UserFactory
 
 #: committed data for the live server; the migrations' rows (role groups) restored after the test
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-LIMIT, CLIENTS, EACH = 100, 24, 8
-
-
-@pytest.fixture
-def limited(monkeypatch):
-    monkeypatch.setattr(
-        UserRateThrottle, "THROTTLE_RATES", {"user": f"{LIMIT}/minute", "anon": "1000/minute"}
-    )
-    cache.clear()
-    yield
-    cache.clear()
+CLIENTS, EACH = 24, 8
 
 
 def test_the_throttle_counts_exactly_across_parallel_clients(live_server, transactional_db, limited):

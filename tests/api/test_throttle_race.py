@@ -8,26 +8,11 @@ import sys
 import threading
 from types import SimpleNamespace
 
-import pytest
-from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
-from rest_framework.throttling import UserRateThrottle
 
 from empact_tracker import throttling
-
-LIMIT = 100
-
-
-@pytest.fixture
-def limited(monkeypatch):
-    monkeypatch.setattr(
-        UserRateThrottle, "THROTTLE_RATES", {"user": f"{LIMIT}/minute", "anon": "1000/minute"}
-    )
-    cache.clear()
-    yield
-    cache.clear()
-
+from tests.api.limits import LIMIT
 
 RACERS, TRIES, ROUNDS = 24, 60, 10
 
