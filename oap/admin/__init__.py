@@ -32,8 +32,9 @@ every demo role, against a hidden, a view-only and a changeable row. A new view 
   `access.can`) and **write only through a service** (`oap.services`, `reporting.services`):
   `save_model`, `delete_model`, `delete_queryset` and list actions call the service, which
   checks again and raises `Hidden`, `PermissionDenied`, `Frozen` or `ValidationError`; the
-  view turns them into 404-like, 403, 409 and 400 answers, never a 500. (Actions and participations go through `oap.services.actions` — the one leader rule and the
-  plan's cycle; reference data, which only the hub edits, is saved by its ModelAdmin.)
+  view turns them into 404-like, 403, 409 and 400 answers, never a 500. (Actions and
+  participations go through `oap.services.actions` — the one leader rule and the plan's cycle;
+  reference data, which only the hub edits, is saved by its ModelAdmin.)
 - **count only visible rows**: a column or panel total is `visible_count(...)` (or a count of
   a restricted queryset), never a plain `Count` over a relation.
 - **export through `oap.export`** from the changelist's own queryset
