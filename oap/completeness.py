@@ -15,8 +15,8 @@ from typing import NamedTuple
 
 from django import forms
 
-from .api.filters import ManyField
 from .choices import HalfYear, OrganisationKind
+from .forms import ManyField
 from .models import (
     MAX_YEAR,
     MIN_YEAR,

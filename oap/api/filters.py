@@ -19,6 +19,7 @@ from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from oap.choices import ActionStatus, EntryStatus, HalfYear, HandlingLevel, OrganisationKind, ResultCategory
+from oap.forms import ManyField
 from oap.models import (
     MAX_YEAR,
     MIN_YEAR,
@@ -74,32 +75,6 @@ class UpdatedSinceFilter(df.IsoDateTimeFilter):
         kwargs.setdefault("lookup_expr", "gte")
         kwargs.setdefault("label", "Changed at or after (ISO 8601, e.g. 2024-01-31T12:00:00Z)")
         super().__init__(**kwargs)
-
-
-class ManyWidget(forms.SelectMultiple):
-    """Every value of a repeated key, each split at its commas: `a&a=b,c` → [a, b, c]."""
-
-    def value_from_datadict(self, data, files, name):
-        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
-        parts = [part.strip() for value in values if value for part in str(value).split(",")]
-        return [part for part in parts if part] or None
-
-
-class ManyField(forms.MultipleChoiceField):
-    """A list of values; checked against `choices` when there are any (codes are looked up, not listed)."""
-
-    widget = ManyWidget
-    max_length = 100
-
-    def validate(self, value):
-        if self.choices:
-            return super().validate(value)
-        for item in value:
-            if len(item) > self.max_length or "\x00" in item:
-                raise forms.ValidationError(
-                    f"Give codes of at most {self.max_length} characters.", code="invalid_choice"
-                )
-        return None
 
 
 #: the schema of one code in a multi-value filter: what `ManyField` refuses, the schema refuses too
